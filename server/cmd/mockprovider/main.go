@@ -1,0 +1,80 @@
+// Command mockprovider serves the fake OpenAI/Anthropic provider of
+// server/internal/mockprovider for end-to-end tests.
+//
+//	mockprovider --listen 127.0.0.1:9000 [--chunks N] [--chunk-delay 20ms]
+//
+// It prints "listening on ADDR" (the bound address, so --listen
+// 127.0.0.1:0 picks a free port) once it accepts connections, and exits on
+// SIGTERM or SIGINT.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/relayapi/relayapi/server/internal/mockprovider"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("mockprovider", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:9000", "address to listen on (port 0: any free port)")
+	chunks := fs.Int("chunks", 0, "completion tokens / stream content chunks (0: natural length of the text)")
+	chunkDelay := fs.Duration("chunk-delay", 0, "pause before each streamed content chunk")
+	maxBody := fs.Int64("max-body", mockprovider.DefaultMaxBodyBytes, "request body limit in bytes")
+	maxRecorded := fs.Int("max-recorded", mockprovider.DefaultMaxRecorded, "requests kept for /_mock/requests")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "mockprovider: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mockprovider:", err)
+		return 1
+	}
+	p := mockprovider.New(mockprovider.Options{
+		Chunks: *chunks, ChunkDelay: *chunkDelay, MaxBodyBytes: *maxBody, MaxRecorded: *maxRecorded,
+	})
+	srv := &http.Server{
+		Handler:           p,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Printf("listening on %s\n", ln.Addr())
+
+	select {
+	case err := <-errc:
+		fmt.Fprintln(os.Stderr, "mockprovider:", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shCtx); err != nil {
+		_ = srv.Close()
+	}
+	return 0
+}

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/relayapi/relayapi/server/internal/config"
+	"github.com/relayapi/relayapi/server/internal/server"
+)
+
+func newServe() *cobra.Command {
+	var configPath, dataDir, listen string
+	var raiPaths []string
+	cmd := &cobra.Command{
+		Use:   "serve [--config FILE] [--rai FILE|DIR]... [--data DIR] [--listen ADDR]",
+		Short: "Run the relay",
+		Long: `Run the relay.
+
+With no files present it writes a default config.json (with a fresh admin key)
+and a fresh default.rai, keeps usage in SQLite under ./data and listens on
+:8840. Precedence: flags, then RELAYAPI_* environment variables, then
+config.json, then defaults. See docs/configuration.md.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			created := !cmd.Flags().Changed("config")
+			cfg, wrote, err := config.Load(configPath, created, os.Environ())
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("data") {
+				cfg.DataDir = dataDir
+			}
+			if cmd.Flags().Changed("listen") {
+				cfg.Listen = listen
+			}
+			if cmd.Flags().Changed("rai") {
+				cfg.Rai = raiPaths
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			log := newLogger(cmd.ErrOrStderr(), cfg.Log)
+			if wrote {
+				log.Info("wrote a default config (it holds the admin key: keep it private)", "file", configPath)
+			}
+			keys, err := server.LoadKeys(cfg.Rai, cfg.Listen, log)
+			if err != nil {
+				return err
+			}
+			relay, err := server.New(cfg, keys, log)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return relay.Run(ctx)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&configPath, "config", "config.json", "config file (written with defaults when absent and not given)")
+	fl.StringArrayVar(&raiPaths, "rai", nil, "relay key file or directory of *.rai (repeatable)")
+	fl.StringVar(&dataDir, "data", "", "data directory (SQLite store)")
+	fl.StringVar(&listen, "listen", "", "listen address, e.g. :8840 or 127.0.0.1:8840")
+	return cmd
+}
+
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

@@ -1,0 +1,324 @@
+// Package config loads, defaults, overrides (RELAYAPI_… environment
+// variables) and validates the relay's config.json.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the whole relay configuration. Every field has a default
+// (Default) and an environment variable named after its JSON path, e.g.
+// limits.max_body_bytes → RELAYAPI_LIMITS_MAX_BODY_BYTES.
+type Config struct {
+	Listen    string              `json:"listen"`
+	BasePath  string              `json:"base_path"`
+	DataDir   string              `json:"data_dir"`
+	Rai       []string            `json:"rai"`
+	Log       Log                 `json:"log"`
+	Providers map[string]Provider `json:"providers"`
+	Admin     Admin               `json:"admin"`
+	Store     Store               `json:"store"`
+	Token     Token               `json:"token"`
+	Limits    Limits              `json:"limits"`
+	Timeouts  Timeouts            `json:"timeouts"`
+	CORS      CORS                `json:"cors"`
+	Network   Network             `json:"network"`
+}
+
+// Log configures the structured log on stderr.
+type Log struct {
+	Level  string `json:"level"`  // debug, info, warn, error
+	Format string `json:"format"` // json or text
+}
+
+// Provider is an operator-defined upstream, or an override of a built-in
+// one (fields left empty keep the built-in value).
+type Provider struct {
+	BaseURL string            `json:"base_url"`
+	Auth    string            `json:"auth,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// Admin configures the /admin API.
+type Admin struct {
+	Key string `json:"key"`
+}
+
+// Store selects the usage store.
+type Store struct {
+	Driver string `json:"driver"` // sqlite, redis, postgres
+	URL    string `json:"url"`
+}
+
+// Token configures token decoding.
+type Token struct {
+	Leeway    Duration `json:"leeway"`
+	CacheSize int      `json:"cache_size"`
+}
+
+// Limits bound what one client or the whole relay may send.
+type Limits struct {
+	MaxBodyBytes   int64   `json:"max_body_bytes"`
+	MaxHeaderBytes int     `json:"max_header_bytes"`
+	GlobalRPS      float64 `json:"global_rps"`
+	GlobalBurst    int     `json:"global_burst"`
+	PerIPRPS       float64 `json:"per_ip_rps"`
+	PerIPBurst     int     `json:"per_ip_burst"`
+}
+
+// Timeouts of the listener and the upstream transport. None of them ever
+// cuts a response that is streaming.
+type Timeouts struct {
+	ReadHeader             Duration `json:"read_header"`
+	Read                   Duration `json:"read"`
+	Idle                   Duration `json:"idle"`
+	UpstreamDial           Duration `json:"upstream_dial"`
+	UpstreamResponseHeader Duration `json:"upstream_response_header"`
+	Shutdown               Duration `json:"shutdown"`
+}
+
+// CORS lists the browser origins allowed for tokens that carry no
+// `origins` claim of their own.
+type CORS struct {
+	AllowedOrigins []string `json:"allowed_origins"`
+}
+
+// Network says which peers are trusted to report the client IP.
+type Network struct {
+	TrustedProxies []string `json:"trusted_proxies"`
+}
+
+// Default returns the configuration used when a key is absent.
+func Default() Config {
+	return Config{
+		Listen:    ":8840",
+		DataDir:   "./data",
+		Rai:       []string{"default.rai"},
+		Log:       Log{Level: "info", Format: "json"},
+		Providers: map[string]Provider{},
+		Store:     Store{Driver: "sqlite"},
+		Token:     Token{Leeway: Duration(30 * time.Second), CacheSize: 10000},
+		Limits: Limits{
+			MaxBodyBytes: 32 << 20, MaxHeaderBytes: 64 << 10,
+			GlobalRPS: 0, GlobalBurst: 0, PerIPRPS: 100, PerIPBurst: 200,
+		},
+		Timeouts: Timeouts{
+			ReadHeader: Duration(10 * time.Second), Read: Duration(2 * time.Minute), Idle: Duration(120 * time.Second),
+			UpstreamDial: Duration(10 * time.Second), UpstreamResponseHeader: Duration(10 * time.Minute),
+			Shutdown: Duration(30 * time.Second),
+		},
+		CORS:    CORS{AllowedOrigins: []string{"*"}},
+		Network: Network{TrustedProxies: []string{}},
+	}
+}
+
+// Load reads path over the defaults. When path does not exist and
+// create is true, it writes the defaults there first, with a fresh admin key.
+// Environment overrides are applied last, then everything is validated.
+func Load(path string, create bool, environ []string) (cfg Config, created bool, err error) {
+	cfg = Default()
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && create:
+		if cfg.Admin.Key, err = NewAdminKey(); err != nil {
+			return cfg, false, err
+		}
+		if err := write(path, cfg); err != nil {
+			return cfg, false, fmt.Errorf("write default config: %w", err)
+		}
+		created = true
+	case err != nil:
+		return cfg, false, err
+	default:
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, false, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		return cfg, created, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, created, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, created, nil
+}
+
+func write(path string, cfg Config) error {
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// NewAdminKey returns a random admin key.
+func NewAdminKey() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "rak_" + hex.EncodeToString(b), nil
+}
+
+// Validate names the first key with a bad value.
+func (c *Config) Validate() error {
+	var problems []string
+	bad := func(key, format string, args ...any) {
+		problems = append(problems, key+": "+fmt.Sprintf(format, args...))
+	}
+	if c.Listen == "" {
+		bad("listen", "must not be empty")
+	}
+	if c.BasePath != "" && (!strings.HasPrefix(c.BasePath, "/") || strings.HasSuffix(c.BasePath, "/")) {
+		bad("base_path", "must start with / and not end with /")
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
+		bad("log.level", "%q is not debug, info, warn or error", c.Log.Level)
+	}
+	if !oneOf(c.Log.Format, "json", "text") {
+		bad("log.format", "%q is not json or text", c.Log.Format)
+	}
+	for name, p := range c.Providers {
+		if err := p.validate(); err != nil {
+			bad("providers."+name, "%v", err)
+		}
+	}
+	switch c.Store.Driver {
+	case "sqlite":
+	case "redis", "postgres":
+		if c.Store.URL == "" {
+			bad("store.url", "is required for driver %s", c.Store.Driver)
+		}
+	default:
+		bad("store.driver", "%q is not sqlite, redis or postgres", c.Store.Driver)
+	}
+	if c.Token.Leeway < 0 || c.Token.Leeway.D() > 10*time.Minute {
+		bad("token.leeway", "must be between 0s and 10m")
+	}
+	if c.Token.CacheSize < 1 {
+		bad("token.cache_size", "must be at least 1")
+	}
+	c.validateLimits(bad)
+	for _, o := range c.CORS.AllowedOrigins {
+		if o != "*" && !strings.Contains(o, "://") {
+			bad("cors.allowed_origins", "%q is not an origin (scheme://host[:port]) or *", o)
+		}
+	}
+	for _, p := range c.Network.TrustedProxies {
+		if _, err := parsePrefix(p); err != nil {
+			bad("network.trusted_proxies", "%q is not an IP or CIDR", p)
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (c *Config) validateLimits(bad func(string, string, ...any)) {
+	l := c.Limits
+	if l.MaxBodyBytes < 1 {
+		bad("limits.max_body_bytes", "must be at least 1")
+	}
+	if l.MaxHeaderBytes < 4096 {
+		bad("limits.max_header_bytes", "must be at least 4096 (tokens travel in headers)")
+	}
+	if l.GlobalRPS < 0 || l.PerIPRPS < 0 || l.GlobalBurst < 0 || l.PerIPBurst < 0 {
+		bad("limits", "rates and bursts must not be negative (0 turns a limit off)")
+	}
+	for key, d := range map[string]Duration{
+		"timeouts.read_header": c.Timeouts.ReadHeader, "timeouts.read": c.Timeouts.Read, "timeouts.idle": c.Timeouts.Idle,
+		"timeouts.upstream_dial": c.Timeouts.UpstreamDial, "timeouts.upstream_response_header": c.Timeouts.UpstreamResponseHeader,
+		"timeouts.shutdown": c.Timeouts.Shutdown,
+	} {
+		if d <= 0 {
+			bad(key, "must be a positive duration")
+		}
+	}
+}
+
+func (p Provider) validate() error {
+	if p.BaseURL != "" {
+		u, err := url.Parse(p.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("base_url %q must be an http(s) URL without query or credentials", p.BaseURL)
+		}
+	}
+	if p.Auth != "" && !oneOf(p.Auth, AuthStyles...) {
+		return fmt.Errorf("auth %q is not one of %s", p.Auth, strings.Join(AuthStyles, ", "))
+	}
+	return nil
+}
+
+// AuthStyles are the ways a provider takes its API key.
+var AuthStyles = []string{"bearer", "x-api-key", "api-key", "x-goog-api-key", "none"}
+
+func oneOf(v string, options ...string) bool {
+	for _, o := range options {
+		if v == o {
+			return true
+		}
+	}
+	return false
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// Duration is a time.Duration written as a Go duration string ("30s").
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *Duration) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return fmt.Errorf("duration must be a string like \"30s\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}

@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/relayapi/relayapi/server/internal/reqlog"
+)
+
+// recorder notes the status, size and time to first byte of a response.
+type recorder struct {
+	http.ResponseWriter
+	start       time.Time
+	status      int
+	bytes       int64
+	wroteHeader bool
+	firstByte   time.Duration
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.wroteHeader = true
+		r.status = code
+		r.firstByte = time.Since(r.start)
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.wroteHeader {
+		r.WriteHeader(http.StatusOK)
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Flush keeps streaming working through the recorder.
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// logAccess writes one structured line per request. The path is redacted
+// (/t/***/...) and the query is never logged: both can carry the token.
+func (a *api) logAccess(rec *recorder, r *http.Request, f *reqlog.Fields) {
+	attrs := []slog.Attr{
+		slog.String("request_id", f.RequestID),
+		slog.String("method", r.Method),
+		slog.String("path", RedactPath(r.URL.EscapedPath())),
+		slog.Int("status", rec.status),
+		slog.Int64("bytes", rec.bytes),
+		slog.Float64("latency_ms", float64(time.Since(f.Start).Microseconds())/1000),
+		slog.Float64("ttfb_ms", float64(rec.firstByte.Microseconds())/1000),
+	}
+	for _, kv := range [][2]string{
+		{"jti", f.TokenID}, {"sub", f.Subject}, {"provider", f.Provider}, {"model", f.Model},
+		{"code", f.Code}, {"token_in", f.Location},
+	} {
+		if kv[1] != "" {
+			attrs = append(attrs, slog.String(kv[0], kv[1]))
+		}
+	}
+	if f.Upstream != 0 {
+		attrs = append(attrs, slog.Int("upstream_status", f.Upstream))
+	}
+	if len(f.Meta) > 0 {
+		attrs = append(attrs, slog.Any("meta", f.Meta))
+	}
+	a.o.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// RedactPath hides a path token: /t/{token}/v1/x → /t/***/v1/x.
+func RedactPath(p string) string {
+	i := strings.Index(p, "/t/")
+	if i < 0 {
+		return p
+	}
+	rest := p[i+3:]
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		return p[:i] + "/t/***" + rest[j:]
+	}
+	return p[:i] + "/t/***"
+}

@@ -1,0 +1,157 @@
+// Package provider knows the upstream AI APIs a token may reach: a built-in
+// table of real providers plus the operator's own from config.json. A token
+// names a provider; it can never supply a URL.
+package provider
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/relayapi/relayapi/server/internal/config"
+)
+
+// Auth styles: how the real API key is presented upstream.
+const (
+	AuthBearer    = "bearer"
+	AuthXAPIKey   = "x-api-key"
+	AuthAPIKey    = "api-key"
+	AuthGoogKey   = "x-goog-api-key"
+	AuthNone      = "none"
+	FormatOpenAI  = "openai"
+	FormatClaude  = "anthropic"
+	FormatGemini  = "gemini"
+	anthropicVers = "2023-06-01"
+)
+
+// Provider is one upstream API.
+type Provider struct {
+	Name string
+	// Origin is scheme://host[:port] of the upstream; Prefix is a path the
+	// forwarded path is appended to (e.g. DashScope's /compatible-mode).
+	Origin *url.URL
+	Prefix string
+	Auth   string
+	// DefaultHeaders are set upstream when the client did not send them.
+	DefaultHeaders map[string]string
+}
+
+// builtins is the table of real providers. Azure has no fixed host: it is
+// listed so its auth style is known, and works once base_url is configured.
+var builtins = map[string]config.Provider{
+	"openai":     {BaseURL: "https://api.openai.com", Auth: AuthBearer},
+	"anthropic":  {BaseURL: "https://api.anthropic.com", Auth: AuthXAPIKey, Headers: map[string]string{"anthropic-version": anthropicVers}},
+	"gemini":     {BaseURL: "https://generativelanguage.googleapis.com", Auth: AuthGoogKey},
+	"azure":      {Auth: AuthAPIKey},
+	"deepseek":   {BaseURL: "https://api.deepseek.com", Auth: AuthBearer},
+	"dashscope":  {BaseURL: "https://dashscope.aliyuncs.com/compatible-mode", Auth: AuthBearer},
+	"openrouter": {BaseURL: "https://openrouter.ai/api", Auth: AuthBearer},
+	"groq":       {BaseURL: "https://api.groq.com/openai", Auth: AuthBearer},
+	"mistral":    {BaseURL: "https://api.mistral.ai", Auth: AuthBearer},
+	"together":   {BaseURL: "https://api.together.xyz", Auth: AuthBearer},
+	"xai":        {BaseURL: "https://api.x.ai", Auth: AuthBearer},
+	"moonshot":   {BaseURL: "https://api.moonshot.cn", Auth: AuthBearer},
+}
+
+// Registry resolves provider names. It is immutable after New.
+type Registry struct {
+	byName map[string]*Provider
+}
+
+// New merges the operator's providers over the built-in table: a field the
+// operator leaves empty keeps the built-in value.
+func New(operator map[string]config.Provider) (*Registry, error) {
+	merged := map[string]config.Provider{}
+	for name, p := range builtins {
+		merged[name] = p
+	}
+	for name, p := range operator {
+		base := merged[name]
+		if p.BaseURL != "" {
+			base.BaseURL = p.BaseURL
+		}
+		if p.Auth != "" {
+			base.Auth = p.Auth
+		}
+		if len(p.Headers) > 0 {
+			headers := map[string]string{}
+			for k, v := range base.Headers {
+				headers[k] = v
+			}
+			for k, v := range p.Headers {
+				headers[k] = v
+			}
+			base.Headers = headers
+		}
+		merged[name] = base
+	}
+	r := &Registry{byName: map[string]*Provider{}}
+	for name, p := range merged {
+		if p.BaseURL == "" {
+			continue // e.g. azure until configured
+		}
+		built, err := build(name, p)
+		if err != nil {
+			return nil, fmt.Errorf("providers.%s: %w", name, err)
+		}
+		r.byName[name] = built
+	}
+	return r, nil
+}
+
+func build(name string, p config.Provider) (*Provider, error) {
+	u, err := url.Parse(p.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("base_url %q is not an http(s) URL", p.BaseURL)
+	}
+	auth := p.Auth
+	if auth == "" {
+		auth = AuthBearer
+	}
+	headers := map[string]string{}
+	for k, v := range p.Headers {
+		headers[http.CanonicalHeaderKey(k)] = v
+	}
+	return &Provider{
+		Name:           name,
+		Origin:         &url.URL{Scheme: u.Scheme, Host: u.Host},
+		Prefix:         strings.TrimSuffix(u.EscapedPath(), "/"),
+		Auth:           auth,
+		DefaultHeaders: headers,
+	}, nil
+}
+
+// Lookup returns the provider of that name, or false.
+func (r *Registry) Lookup(name string) (*Provider, bool) {
+	p, ok := r.byName[name]
+	return p, ok
+}
+
+// Names lists the configured providers, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.byName))
+	for n := range r.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// SetAuth writes the real key in the provider's style onto h.
+func (p *Provider) SetAuth(h http.Header, key string) {
+	if key == "" {
+		return
+	}
+	switch p.Auth {
+	case AuthBearer:
+		h.Set("Authorization", "Bearer "+key)
+	case AuthXAPIKey:
+		h.Set("X-Api-Key", key)
+	case AuthAPIKey:
+		h.Set("Api-Key", key)
+	case AuthGoogKey:
+		h.Set("X-Goog-Api-Key", key)
+	}
+}

@@ -1,0 +1,102 @@
+// Package reqbody reads what the relay needs from a request body without
+// changing it: the model asked for and whether a stream is wanted.
+package reqbody
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"strings"
+)
+
+// Info is what a body says about the call.
+type Info struct {
+	Model  string
+	Stream bool
+}
+
+// ErrModelNotString is a JSON body whose "model" is present but not a string.
+var ErrModelNotString = errors.New(`"model" must be a string`)
+
+// ErrUnreadable is a body that claims a format it does not have.
+var ErrUnreadable = errors.New("the body is not valid for its Content-Type")
+
+// Inspect parses body according to contentType. Bodies of other types give
+// an empty Info and no error.
+func Inspect(body []byte, contentType string) (Info, error) {
+	mediaType, params, _ := mime.ParseMediaType(contentType)
+	switch {
+	case len(body) == 0:
+		return Info{}, nil
+	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json") || (mediaType == "" && looksLikeJSON(body)):
+		return inspectJSON(body)
+	case mediaType == "multipart/form-data":
+		return inspectMultipart(body, params["boundary"])
+	}
+	return Info{}, nil
+}
+
+func looksLikeJSON(body []byte) bool {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '{'
+}
+
+func inspectJSON(body []byte) (Info, error) {
+	var top struct {
+		Model  json.RawMessage `json:"model"`
+		Stream json.RawMessage `json:"stream"`
+	}
+	if err := json.Unmarshal(body, &top); err != nil {
+		return Info{}, ErrUnreadable
+	}
+	var info Info
+	if len(top.Model) > 0 && string(top.Model) != "null" {
+		if err := json.Unmarshal(top.Model, &info.Model); err != nil {
+			return Info{}, ErrModelNotString
+		}
+	}
+	if string(top.Stream) == "true" {
+		info.Stream = true
+	}
+	return info, nil
+}
+
+func inspectMultipart(body []byte, boundary string) (Info, error) {
+	if boundary == "" {
+		return Info{}, ErrUnreadable
+	}
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	for {
+		part, err := r.NextPart()
+		if err == io.EOF {
+			return Info{}, nil
+		}
+		if err != nil {
+			return Info{}, ErrUnreadable
+		}
+		if part.FormName() == "model" && part.FileName() == "" {
+			value, err := io.ReadAll(io.LimitReader(part, 1024))
+			if err != nil {
+				return Info{}, ErrUnreadable
+			}
+			return Info{Model: strings.TrimSpace(string(value))}, nil
+		}
+	}
+}
+
+// ModelFromPath finds a model named in the URL path, as Gemini does
+// (/v1beta/models/gemini-1.5-pro:generateContent) and Azure OpenAI does
+// (/openai/deployments/{deployment}/chat/completions).
+func ModelFromPath(path string) string {
+	for _, marker := range []string{"/models/", "/deployments/", "/tunedModels/"} {
+		if _, rest, ok := strings.Cut(path, marker); ok {
+			name, _, _ := strings.Cut(rest, "/")
+			name, _, _ = strings.Cut(name, ":")
+			return name
+		}
+	}
+	return ""
+}

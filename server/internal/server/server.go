@@ -1,0 +1,145 @@
+// Package server wires a configured relay together and runs it until the
+// context ends, then drains in-flight requests (streams included) up to the
+// shutdown deadline.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/relayapi/relayapi/server/internal/clientip"
+	"github.com/relayapi/relayapi/server/internal/config"
+	"github.com/relayapi/relayapi/server/internal/httpapi"
+	"github.com/relayapi/relayapi/server/internal/provider"
+	"github.com/relayapi/relayapi/server/internal/ratelimit"
+	"github.com/relayapi/relayapi/server/internal/relay"
+	"github.com/relayapi/relayapi/server/internal/store"
+	"github.com/relayapi/relayapi/server/internal/store/sqlitestore"
+	"github.com/relayapi/relayapi/server/token"
+)
+
+// Relay is a ready-to-run relay.
+type Relay struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   store.Store
+	handler http.Handler
+	// Ready, if set, receives the bound address once listening.
+	Ready func(addr net.Addr)
+}
+
+// New builds the relay from cfg and keys.
+func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, error) {
+	providers, err := provider.New(cfg.Providers)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ips, err := clientip.New(cfg.Network.TrustedProxies)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("network.trusted_proxies: %w", err)
+	}
+	h, err := relay.New(relay.Options{
+		Keys: keys, Providers: providers, Store: st,
+		Transport:    newTransport(cfg.Timeouts),
+		ClientIP:     ips.Of,
+		CORSOrigins:  cfg.CORS.AllowedOrigins,
+		Leeway:       cfg.Token.Leeway.D(),
+		CacheSize:    cfg.Token.CacheSize,
+		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
+		Logger:       log,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	root := httpapi.New(httpapi.Options{
+		BasePath: cfg.BasePath, Relay: h, Store: st, ClientIP: ips.Of, Logger: log, Started: time.Now(),
+		Limiter: ratelimit.New(cfg.Limits.GlobalRPS, cfg.Limits.GlobalBurst, cfg.Limits.PerIPRPS, cfg.Limits.PerIPBurst),
+	})
+	log.Info("relay configured", "providers", providers.Names(), "keys", keys.Len(), "store", cfg.Store.Driver)
+	return &Relay{cfg: cfg, log: log, store: st, handler: root}, nil
+}
+
+func openStore(cfg config.Config) (store.Store, error) {
+	switch cfg.Store.Driver {
+	case "sqlite":
+		path := cfg.Store.URL
+		if path == "" {
+			path = filepath.Join(cfg.DataDir, "relayapi.db")
+		}
+		return sqlitestore.Open(path)
+	}
+	return nil, fmt.Errorf("store.driver %q is not available in this build yet", cfg.Store.Driver)
+}
+
+func newTransport(t config.Timeouts) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: t.UpstreamDial.D(), KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   t.UpstreamDial.D(),
+		ResponseHeaderTimeout: t.UpstreamResponseHeader.D(),
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// Close releases the store (Run does it itself on return).
+func (r *Relay) Close() error { return r.store.Close() }
+
+// Handler exposes the root handler (tests).
+func (r *Relay) Handler() http.Handler { return r.handler }
+
+// Run listens and serves until ctx ends, then shuts down gracefully.
+func (r *Relay) Run(ctx context.Context) error {
+	defer r.store.Close()
+	ln, err := net.Listen("tcp", r.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", r.cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           r.handler,
+		ReadHeaderTimeout: r.cfg.Timeouts.ReadHeader.D(),
+		ReadTimeout:       r.cfg.Timeouts.Read.D(),
+		IdleTimeout:       r.cfg.Timeouts.Idle.D(),
+		MaxHeaderBytes:    r.cfg.Limits.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	r.log.Info("relay listening", "addr", ln.Addr().String())
+	if r.Ready != nil {
+		r.Ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	r.log.Info("shutting down: draining in-flight requests", "deadline", r.cfg.Timeouts.Shutdown.D().String())
+	sctx, cancel := context.WithTimeout(context.Background(), r.cfg.Timeouts.Shutdown.D())
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		r.log.Warn("drain deadline passed: closing remaining connections", "err", err)
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	r.log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,161 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relayapi/relayapi/server/internal/config"
+	"github.com/relayapi/relayapi/server/internal/server"
+	"github.com/relayapi/relayapi/server/rai"
+	"github.com/relayapi/relayapi/server/token"
+)
+
+// stack is a whole relay (real config, keyring, SQLite store, handlers)
+// behind httptest, in front of an upstream handler.
+type stack struct {
+	t        *testing.T
+	url      string
+	mint     *token.MintKey
+	upstream *httptest.Server
+	dataDir  string
+	logs     *syncBuffer
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+const realKey = "sk-real-upstream-key-0123456789"
+
+func newStack(t *testing.T, upstream http.Handler, mutate func(*config.Config)) *stack {
+	t.Helper()
+	up := httptest.NewServer(upstream)
+	t.Cleanup(up.Close)
+	key, err := rai.GenerateAES(rai.Server{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, upstream: up, dataDir: t.TempDir(), logs: &syncBuffer{}}
+	s.mint, _ = key.MintKey()
+	keys := token.NewKeyring()
+	if err := key.AddTo(keys); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.DataDir = s.dataDir
+	cfg.Log.Level = "debug"
+	cfg.Limits.PerIPRPS = 0
+	cfg.Providers = map[string]config.Provider{"mock": {BaseURL: up.URL, Auth: "bearer"}}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s.start(cfg, keys)
+	return s
+}
+
+func (s *stack) start(cfg config.Config, keys *token.Keyring) {
+	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	relay, err := server.New(cfg, keys, log)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	srv := httptest.NewServer(relay.Handler())
+	s.t.Cleanup(func() { srv.Close(); relay.Close() })
+	s.url = srv.URL
+}
+
+func (s *stack) token(mutate func(*token.Claims)) string {
+	s.t.Helper()
+	c := &token.Claims{
+		ID: cliID(), ExpiresAt: time.Now().Add(time.Hour).Unix(), IssuedAt: time.Now().Unix(),
+		Provider: "mock", APIKey: realKey,
+	}
+	if mutate != nil {
+		mutate(c)
+	}
+	tok, err := token.Encode(c, s.mint)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return tok
+}
+
+func cliID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) code() string {
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+			Type string `json:"type"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error.Code
+}
+
+func (s *stack) do(method, path string, body string, headers map[string]string) response {
+	s.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, s.url+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+const chatBody = `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+
+func (s *stack) dbPath() string { return filepath.Join(s.dataDir, "relayapi.db") }
