@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -45,7 +46,7 @@ type intRule struct{ min, max int64 }
 var (
 	jtiPattern      = regexp.MustCompile(`^[A-Za-z0-9._:-]{16,128}$`)
 	providerPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-	originPattern   = regexp.MustCompile(`^[a-z][a-z0-9+.-]*://((\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$`)
+	originPattern   = regexp.MustCompile(`^([a-z][a-z0-9+.-]*)://(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[([0-9a-f:.]+)\])(:([0-9]{1,5}))?$`)
 
 	intRules = map[string]intRule{
 		"exp":          {1, maxSafeInt},
@@ -170,6 +171,9 @@ func (c *Claims) setClaim(name string, value json.RawMessage) error {
 	}
 	if err := json.Unmarshal(value, target); err != nil {
 		return fmt.Errorf("claim %q has the wrong type", name)
+	}
+	if str, ok := target.(*string); ok && *str == "" {
+		return fmt.Errorf("claim %q must not be empty (omit it instead)", name)
 	}
 	return nil
 }
@@ -346,10 +350,25 @@ func checkIP(s string) error {
 }
 
 func checkOrigin(s string) error {
-	if s == "*" || originPattern.MatchString(s) {
+	if s == "*" {
 		return nil
 	}
-	return fmt.Errorf("%q is not an origin (scheme://host[:port], lower-case, or *)", s)
+	m := originPattern.FindStringSubmatch(s)
+	bad := fmt.Errorf("%q is not an origin (scheme://host[:port], lower-case, or *)", s)
+	if m == nil {
+		return bad
+	}
+	if ipv6 := m[7]; ipv6 != "" {
+		if a, err := netip.ParseAddr(ipv6); err != nil || !a.Is6() {
+			return bad
+		}
+	}
+	if port := m[9]; port != "" {
+		if n, _ := strconv.Atoi(port); n < 1 || n > 65535 {
+			return bad
+		}
+	}
+	return nil
 }
 
 // ParseIPPrefix accepts a single address (as a /32 or /128) or a CIDR.

@@ -165,3 +165,32 @@ func TestAnOversizedTokenIsRejectedBeforeCrypto(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestOriginSyntax(t *testing.T) {
+	good := []string{"*", "https://app.example.com", "http://localhost:5173", "https://*.example.org", "http://[::1]:8080", "http://127.0.0.1:3000"}
+	bad := []string{"https://app.example.com/", "HTTPS://APP.example.com", "https://-bad.example", "http://x:0", "http://x:99999", "http://[zz]:1", "app.example.com", "https://a..b"}
+	base := newClaims(time.Now())
+	for _, o := range good {
+		c := *base
+		c.Origins = []string{o}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%q rejected: %v", o, err)
+		}
+	}
+	for _, o := range bad {
+		c := *base
+		c.Origins = []string{o}
+		if err := c.Validate(); err == nil {
+			t.Errorf("%q accepted", o)
+		}
+	}
+}
+
+func TestPresentButEmptyStringClaimsAreRejected(t *testing.T) {
+	for _, name := range []string{"sub", "api_key", "provider", "jti"} {
+		data := `{"jti":"0123456789abcdef0123","exp":4102444800,"provider":"openai","` + name + `":""}`
+		if _, err := token.ParseClaims([]byte(data)); err == nil {
+			t.Errorf("empty %s accepted", name)
+		}
+	}
+}
