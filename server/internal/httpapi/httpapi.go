@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relayapi/relayapi/server/internal/admin"
 	"github.com/relayapi/relayapi/server/internal/apierror"
 	"github.com/relayapi/relayapi/server/internal/buildinfo"
 	"github.com/relayapi/relayapi/server/internal/ratelimit"
@@ -31,6 +32,7 @@ type Pinger interface {
 type Options struct {
 	BasePath string
 	Relay    *relay.Handler
+	Admin    *admin.Handler
 	Store    Pinger
 	Limiter  *ratelimit.Limiter
 	ClientIP func(*http.Request) netip.Addr
@@ -86,6 +88,10 @@ func (a *api) route(w http.ResponseWriter, r *http.Request, fields *reqlog.Field
 	if ok, wait := a.o.Limiter.Allow(a.o.ClientIP(r), time.Now()); !ok {
 		fields.Code = "rate_limited"
 		apierror.Write(w, apierror.New("rate_limited", "Too many requests to the relay; slow down.").WithRetryAfter(wait))
+		return
+	}
+	if strings.HasPrefix(path, "/admin/") {
+		a.o.Admin.ServeHTTP(w, r, path)
 		return
 	}
 	a.o.Relay.ServeHTTP(w, r)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/relayapi/relayapi/server/internal/admin"
 	"github.com/relayapi/relayapi/server/internal/clientip"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/httpapi"
@@ -64,7 +65,7 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		return nil, err
 	}
 	root := httpapi.New(httpapi.Options{
-		BasePath: cfg.BasePath, Relay: h, Store: st, ClientIP: ips.Of, Logger: log, Started: time.Now(),
+		BasePath: cfg.BasePath, Relay: h, Store: st, Admin: admin.New(cfg.Admin.Key, st, log), ClientIP: ips.Of, Logger: log, Started: time.Now(),
 		Limiter: ratelimit.New(cfg.Limits.GlobalRPS, cfg.Limits.GlobalBurst, cfg.Limits.PerIPRPS, cfg.Limits.PerIPBurst),
 	})
 	log.Info("relay configured", "providers", providers.Names(), "keys", keys.Len(), "store", cfg.Store.Driver)

@@ -50,7 +50,10 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-const realKey = "sk-real-upstream-key-0123456789"
+const (
+	realKey  = "sk-real-upstream-key-0123456789"
+	adminKey = "rak_test_admin_key_000000000000"
+)
 
 func newStack(t *testing.T, upstream http.Handler, mutate func(*config.Config)) *stack {
 	t.Helper()
@@ -70,6 +73,7 @@ func newStack(t *testing.T, upstream http.Handler, mutate func(*config.Config)) 
 	cfg.DataDir = s.dataDir
 	cfg.Log.Level = "debug"
 	cfg.Limits.PerIPRPS = 0
+	cfg.Admin.Key = adminKey
 	cfg.Providers = map[string]config.Provider{"mock": {BaseURL: up.URL, Auth: "bearer"}}
 	if mutate != nil {
 		mutate(&cfg)

@@ -32,6 +32,7 @@ const (
 type Usage struct {
 	TokenID   string
 	Calls     int64
+	MaxCalls  int64 // 0: unlimited or unknown
 	FirstSeen time.Time
 	LastSeen  time.Time
 	Revoked   bool
@@ -49,7 +50,9 @@ type Store interface {
 	// Refund gives back one call whose upstream attempt failed before any
 	// byte reached the client.
 	Refund(ctx context.Context, tokenID string) error
-	// Revoke makes every later Admit of tokenID return Revoked.
+	// Revoke makes every later Admit of tokenID return Revoked. A zero
+	// expiresAt keeps the revocation until the token's recorded expiry (or
+	// forever when the store never saw the token).
 	Revoke(ctx context.Context, tokenID string, expiresAt time.Time) error
 	// Usage reports a token's counters; ok is false for an unknown token.
 	Usage(ctx context.Context, tokenID string) (u Usage, ok bool, err error)

@@ -37,6 +37,7 @@ var migrations = []string{
 		revoked_at INTEGER NOT NULL,
 		expires_at INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	`ALTER TABLE token_usage ADD COLUMN max_calls INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // Open opens (creating if needed) the database at path. In WAL mode with
@@ -94,8 +95,8 @@ func (s *Store) migrate(ctx context.Context) error {
 // or increments while under the limit, and does neither for a revoked token.
 // No row returned means the call was refused.
 const admitSQL = `
-INSERT INTO token_usage (jti, calls, expires_at, first_seen, last_seen)
-SELECT ?1, 1, ?2, ?3, ?3 WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE jti = ?1)
+INSERT INTO token_usage (jti, calls, expires_at, first_seen, last_seen, max_calls)
+SELECT ?1, 1, ?2, ?3, ?3, ?5 WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE jti = ?1)
 ON CONFLICT (jti) DO UPDATE SET calls = calls + 1, last_seen = excluded.last_seen
 WHERE token_usage.calls < ?4
 RETURNING calls`
@@ -106,7 +107,7 @@ func (s *Store) Admit(ctx context.Context, a store.Admission) (store.Decision, e
 		limit = math.MaxInt64
 	}
 	var calls int64
-	err := s.db.QueryRowContext(ctx, admitSQL, a.TokenID, a.ExpiresAt.Unix(), a.Now.UnixMilli(), limit).Scan(&calls)
+	err := s.db.QueryRowContext(ctx, admitSQL, a.TokenID, a.ExpiresAt.Unix(), a.Now.UnixMilli(), limit, a.MaxCalls).Scan(&calls)
 	if err == nil {
 		return store.Admitted, nil
 	}
@@ -141,16 +142,21 @@ func (s *Store) Refund(ctx context.Context, jti string) error {
 }
 
 func (s *Store) Revoke(ctx context.Context, jti string, expiresAt time.Time) error {
-	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO revocations (jti, revoked_at, expires_at) VALUES (?, ?, ?) ON CONFLICT (jti) DO NOTHING`,
-		jti, time.Now().UnixMilli(), expiresAt.Unix())
+	exp := int64(0)
+	if !expiresAt.IsZero() {
+		exp = expiresAt.Unix()
+	}
+	_, err := s.db.ExecContext(ctx, `
+INSERT INTO revocations (jti, revoked_at, expires_at)
+VALUES (?1, ?2, COALESCE(NULLIF(?3, 0), (SELECT expires_at FROM token_usage WHERE jti = ?1), 0))
+ON CONFLICT (jti) DO NOTHING`, jti, time.Now().UnixMilli(), exp)
 	return unavailable(err)
 }
 
 func (s *Store) Usage(ctx context.Context, jti string) (store.Usage, bool, error) {
 	u := store.Usage{TokenID: jti}
 	var first, last int64
-	err := s.db.QueryRowContext(ctx, `SELECT calls, first_seen, last_seen FROM token_usage WHERE jti = ?`, jti).Scan(&u.Calls, &first, &last)
+	err := s.db.QueryRowContext(ctx, `SELECT calls, max_calls, first_seen, last_seen FROM token_usage WHERE jti = ?`, jti).Scan(&u.Calls, &u.MaxCalls, &first, &last)
 	found := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return u, false, unavailable(err)
