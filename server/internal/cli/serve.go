@@ -38,7 +38,7 @@ config.json, then defaults. See docs/configuration.md.`,
 				cfg.Listen = listen
 			}
 			if cmd.Flags().Changed("rai") {
-				cfg.Rai = raiPaths
+				cfg.KeyFiles = raiPaths
 			}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -47,7 +47,7 @@ config.json, then defaults. See docs/configuration.md.`,
 			if wrote {
 				log.Info("wrote a default config (it holds the admin key: keep it private)", "file", configPath)
 			}
-			keys, err := server.LoadKeys(cfg.Rai, cfg.Listen, log)
+			keys, err := server.LoadKeys(cfg.KeyFiles, cfg.Listen, log)
 			if err != nil {
 				return err
 			}

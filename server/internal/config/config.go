@@ -24,7 +24,7 @@ type Config struct {
 	Listen    string              `json:"listen"`
 	BasePath  string              `json:"base_path"`
 	DataDir   string              `json:"data_dir"`
-	Rai       []string            `json:"rai"`
+	KeyFiles  []string            `json:"key_files"`
 	Log       Log                 `json:"log"`
 	Providers map[string]Provider `json:"providers"`
 	Admin     Admin               `json:"admin"`
@@ -104,7 +104,7 @@ func Default() Config {
 	return Config{
 		Listen:    ":8840",
 		DataDir:   "./data",
-		Rai:       []string{"default.rai"},
+		KeyFiles:  []string{"default.rai"},
 		Log:       Log{Level: "info", Format: "json"},
 		Providers: map[string]Provider{},
 		Store:     Store{Driver: "sqlite"},
@@ -197,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BasePath != "" && (!strings.HasPrefix(c.BasePath, "/") || strings.HasSuffix(c.BasePath, "/")) {
 		bad("base_path", "must start with / and not end with /")
+	}
+	if len(c.KeyFiles) == 0 {
+		bad("key_files", "must list at least one .rai file or directory")
 	}
 	if c.DataDir == "" {
 		bad("data_dir", "must not be empty")

@@ -50,13 +50,13 @@ type suite struct {
 }
 
 type keys struct {
-	aes, aesKID, aesOther                 *rai.File
-	eccBackend, eccRelay, eccUntrusted    *rai.File
-	aesMint, aesKIDMint, aesOtherMint     *token.MintKey
-	eccMint, eccUntrustedMint             *token.MintKey
-	eccSigner                             *ecdsa.PrivateKey
-	eccRelayPub                           *ecdsa.PublicKey
-	eccRelayKID, eccSignerKID, aesKIDName string
+	aes, aesKID, aesOther              *rai.File
+	eccBackend, eccRelay, eccUntrusted *rai.File
+	aesMint, aesKIDMint, aesOtherMint  *token.MintKey
+	eccMint, eccUntrustedMint          *token.MintKey
+	eccSigner                          *ecdsa.PrivateKey
+	eccRelayPub                        *ecdsa.PublicKey
+	eccRelayKID, eccSignerKID          string
 }
 
 func main() {
