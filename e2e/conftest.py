@@ -59,6 +59,10 @@ def relay_config(mock, admin_key) -> dict:
         # concurrency test is about max_calls, not about rate limiting).
         "token": {"leeway": "0s"},
         "limits": {"per_ip_rps": 0},
+        # Retries keep their default count; a short backoff keeps the suite fast.
+        "upstream": {"retry_base_delay": "10ms"},
+        # Debug logging on: the secrets check at the end must hold even then.
+        "log": {"level": "debug", "format": "json"},
     }
 
 

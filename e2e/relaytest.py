@@ -23,6 +23,11 @@ import httpx
 
 SERVER_DIR = Path(os.environ.get("RELAYAPI_SERVER_DIR", Path(__file__).resolve().parent.parent / "server"))
 
+# Every token and upstream key minted, and every log file written, during the
+# run: test_zz_secrets greps all logs for all secrets at the end.
+MINTED: list = []
+LOG_FILES: list = []
+
 # Processes started by the suite, so a failing test can show their logs.
 RUNNING: list["Proc"] = []
 
@@ -80,6 +85,7 @@ class Proc:
         self.name = name
         self.args = args
         self.log_path = log_path
+        LOG_FILES.append(log_path)
         self._log = open(log_path, "ab")
         self.p = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd,
                                   stdin=subprocess.DEVNULL)
@@ -190,7 +196,9 @@ def mint_token(relay_bin: Path, rai: Path, *, provider: str = "mock", api_key: s
         raise RuntimeError(f"relayapi token failed ({res.returncode}): {res.stderr.strip()}")
     lines = res.stdout.strip().splitlines()
     assert len(lines) == 1, f"relayapi token printed {lines!r}, want the token alone on one line"
-    return Minted(lines[0], api_key, dict(claims, provider=provider, expires_in=expires_in))
+    minted = Minted(lines[0], api_key, dict(claims, provider=provider, expires_in=expires_in))
+    MINTED.append(minted)
+    return minted
 
 
 class Relay:

@@ -1,13 +1,14 @@
-// Package admin is the operator's API under /admin: token usage and
-// revocation, behind a Bearer admin key compared in constant time.
+// Package admin is the operator's API under /admin: token usage, token
+// listing, revocation and the request log, behind a Bearer admin key
+// compared in constant time. docs/openapi.yaml describes every answer.
 package admin
 
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,18 +17,19 @@ import (
 	"github.com/relayapi/relayapi/server/internal/store"
 )
 
-// Handler serves /admin/... (the prefix already removed from nothing: it
-// matches on the full path below the relay's base path).
+// Handler serves /admin/... (path is the full path below the relay's base
+// path).
 type Handler struct {
 	keyHash [sha256.Size]byte
 	enabled bool
 	store   store.Store
 	log     *slog.Logger
+	now     func() time.Time
 }
 
 // New returns the admin API; an empty key disables it (every call 404s).
 func New(key string, st store.Store, log *slog.Logger) *Handler {
-	return &Handler{keyHash: sha256.Sum256([]byte(key)), enabled: key != "", store: st, log: log}
+	return &Handler{keyHash: sha256.Sum256([]byte(key)), enabled: key != "", store: st, log: log, now: time.Now}
 }
 
 var (
@@ -47,83 +49,64 @@ func (h *Handler) authorized(r *http.Request) bool {
 	return subtle.ConstantTimeCompare(sum[:], h.keyHash[:]) == 1
 }
 
+// call is one admin request being answered.
+type call struct {
+	h *Handler
+	w http.ResponseWriter
+	r *http.Request
+}
+
+// fail writes e and notes its code for the access log.
+func (c call) fail(e *apierror.Error) {
+	reqlog.From(c.r.Context()).Code = e.Code
+	apierror.Write(c.w, e)
+}
+
 // ServeHTTP routes path, which starts with /admin/.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, path string) {
-	fields := reqlog.From(r.Context())
-	fail := func(e *apierror.Error) {
-		fields.Code = e.Code
-		apierror.Write(w, e)
-	}
+	c := call{h: h, w: w, r: r}
 	if !h.enabled {
-		fail(errDisabled)
+		c.fail(errDisabled)
 		return
 	}
 	if !h.authorized(r) {
-		fail(errUnauthorized)
+		c.fail(errUnauthorized)
 		return
 	}
-	rest, ok := strings.CutPrefix(path, "/admin/tokens/")
-	if !ok || rest == "" {
-		fail(apierror.NotFound)
-		return
-	}
-	jti, action, _ := strings.Cut(rest, "/")
+	c.route(path)
+}
+
+func (c call) route(path string) {
+	get := c.r.Method == http.MethodGet
 	switch {
-	case action == "" && r.Method == http.MethodGet:
-		h.usage(w, r, jti, fail)
-	case action == "revoke" && r.Method == http.MethodPost:
-		h.revoke(w, r, jti, fail)
+	case path == "/admin/tokens" && get:
+		c.listTokens()
+		return
+	case path == "/admin/requests" && get:
+		c.listRequests()
+		return
+	}
+	jti, action, ok := tokenPath(path)
+	switch {
+	case ok && action == "" && get:
+		c.tokenUsage(jti)
+	case ok && action == "revoke" && c.r.Method == http.MethodPost:
+		c.revoke(jti)
 	default:
-		fail(apierror.NotFound)
+		c.fail(apierror.NotFound)
 	}
 }
 
-// TokenUsage is the JSON answer about one token.
-type TokenUsage struct {
-	TokenID   string     `json:"jti"`
-	Calls     int64      `json:"calls"`
-	MaxCalls  *int64     `json:"max_calls"`
-	FirstSeen *time.Time `json:"first_seen"`
-	LastSeen  *time.Time `json:"last_seen"`
-	Revoked   bool       `json:"revoked"`
-}
-
-func (h *Handler) usage(w http.ResponseWriter, r *http.Request, jti string, fail func(*apierror.Error)) {
-	u, found, err := h.store.Usage(r.Context(), jti)
-	if err != nil {
-		h.log.Error("admin usage: store failed", "err", err)
-		fail(apierror.StoreDown)
-		return
+// tokenPath splits /admin/tokens/{jti}[/{action}].
+func tokenPath(path string) (jti, action string, ok bool) {
+	rest, ok := strings.CutPrefix(path, "/admin/tokens/")
+	if !ok {
+		return "", "", false
 	}
-	if !found {
-		fail(errUnknownToken)
-		return
+	escaped, action, _ := strings.Cut(rest, "/")
+	jti, err := url.PathUnescape(escaped)
+	if err != nil || jti == "" || strings.Contains(action, "/") {
+		return "", "", false
 	}
-	out := TokenUsage{TokenID: jti, Calls: u.Calls, Revoked: u.Revoked}
-	if u.MaxCalls > 0 {
-		out.MaxCalls = &u.MaxCalls
-	}
-	if !u.FirstSeen.IsZero() {
-		first, last := u.FirstSeen.UTC(), u.LastSeen.UTC()
-		out.FirstSeen, out.LastSeen = &first, &last
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, jti string, fail func(*apierror.Error)) {
-	if err := h.store.Revoke(r.Context(), jti, time.Time{}); err != nil {
-		h.log.Error("admin revoke: store failed", "err", err)
-		fail(apierror.StoreDown)
-		return
-	}
-	h.log.Info("token revoked", "jti", jti)
-	writeJSON(w, http.StatusOK, map[string]any{"jti": jti, "revoked": true})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
+	return jti, action, true
 }

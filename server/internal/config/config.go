@@ -34,6 +34,53 @@ type Config struct {
 	Timeouts  Timeouts            `json:"timeouts"`
 	CORS      CORS                `json:"cors"`
 	Network   Network             `json:"network"`
+
+	SubjectLimit SubjectLimit `json:"subject_limit"`
+	Accounting   Accounting   `json:"accounting"`
+	RequestLog   RequestLog   `json:"request_log"`
+	Metrics      Metrics      `json:"metrics"`
+	Upstream     Upstream     `json:"upstream"`
+}
+
+// SubjectLimit caps every end user (`sub`) across all of their tokens, so
+// asking the backend for many tokens does not dodge a limit.
+type SubjectLimit struct {
+	Calls  int64    `json:"calls"` // 0: off
+	Window Duration `json:"window"`
+}
+
+// Accounting says how token usage is settled.
+type Accounting struct {
+	// OnDisconnect is what happens upstream when a client leaves a stream:
+	// "cancel" (stop paying; usage estimated) or "drain" (read to the end
+	// for the provider's exact usage).
+	OnDisconnect string   `json:"on_disconnect"`
+	DrainTimeout Duration `json:"drain_timeout"`
+	// LeaseTTL bounds a concurrency/budget lease between renewals; a relay
+	// that dies mid-stream frees the slot after at most this long.
+	LeaseTTL Duration `json:"lease_ttl"`
+}
+
+// RequestLog configures the per-request log kept in the store.
+type RequestLog struct {
+	Enabled   bool     `json:"enabled"`
+	Retention Duration `json:"retention"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	Enabled bool `json:"enabled"`
+	// Listen, when set, serves /metrics on its own address instead of the
+	// relay's (keep it off the public interface).
+	Listen string `json:"listen"`
+}
+
+// Upstream configures retries towards the provider, made only before any
+// byte reached the client.
+type Upstream struct {
+	MaxRetries    int      `json:"max_retries"`
+	RetryBase     Duration `json:"retry_base_delay"`
+	RetryMaxTotal Duration `json:"retry_max_total"`
 }
 
 // Log configures the structured log on stderr.
@@ -48,6 +95,15 @@ type Provider struct {
 	BaseURL string            `json:"base_url"`
 	Auth    string            `json:"auth,omitempty"`
 	Headers map[string]string `json:"headers,omitempty"`
+	// APIKeys are relay-held credentials, used round-robin for tokens that
+	// carry no api_key. Never inline: each names an env var or a file.
+	APIKeys []KeyRef `json:"api_keys,omitempty"`
+}
+
+// KeyRef points at a secret without containing it.
+type KeyRef struct {
+	Env  string `json:"env,omitempty"`
+	File string `json:"file,omitempty"`
 }
 
 // Admin configures the /admin API.
@@ -118,8 +174,15 @@ func Default() Config {
 			UpstreamDial: Duration(10 * time.Second), UpstreamResponseHeader: Duration(10 * time.Minute),
 			Shutdown: Duration(30 * time.Second),
 		},
-		CORS:    CORS{AllowedOrigins: []string{"*"}},
-		Network: Network{TrustedProxies: []string{}},
+		CORS:         CORS{AllowedOrigins: []string{"*"}},
+		Network:      Network{TrustedProxies: []string{}},
+		SubjectLimit: SubjectLimit{Calls: 0, Window: Duration(24 * time.Hour)},
+		Accounting: Accounting{
+			OnDisconnect: "cancel", DrainTimeout: Duration(2 * time.Minute), LeaseTTL: Duration(time.Minute),
+		},
+		RequestLog: RequestLog{Enabled: true, Retention: Duration(30 * 24 * time.Hour)},
+		Metrics:    Metrics{Enabled: true},
+		Upstream:   Upstream{MaxRetries: 2, RetryBase: Duration(200 * time.Millisecond), RetryMaxTotal: Duration(10 * time.Second)},
 	}
 }
 
@@ -231,6 +294,7 @@ func (c *Config) Validate() error {
 		bad("token.cache_size", "must be at least 1")
 	}
 	c.validateLimits(bad)
+	c.validateAccounting(bad)
 	for _, o := range c.CORS.AllowedOrigins {
 		if o != "*" && !strings.Contains(o, "://") {
 			bad("cors.allowed_origins", "%q is not an origin (scheme://host[:port]) or *", o)
@@ -269,6 +333,33 @@ func (c *Config) validateLimits(bad func(string, string, ...any)) {
 	}
 }
 
+func (c *Config) validateAccounting(bad func(string, string, ...any)) {
+	if c.SubjectLimit.Calls < 0 {
+		bad("subject_limit.calls", "must not be negative (0 turns it off)")
+	}
+	if c.SubjectLimit.Window < Duration(time.Second) {
+		bad("subject_limit.window", "must be at least 1s")
+	}
+	if !oneOf(c.Accounting.OnDisconnect, "cancel", "drain") {
+		bad("accounting.on_disconnect", "%q is not cancel or drain", c.Accounting.OnDisconnect)
+	}
+	if c.Accounting.DrainTimeout <= 0 {
+		bad("accounting.drain_timeout", "must be a positive duration")
+	}
+	if c.Accounting.LeaseTTL < Duration(3*time.Second) {
+		bad("accounting.lease_ttl", "must be at least 3s (leases renew every third of it)")
+	}
+	if c.RequestLog.Retention < Duration(time.Hour) {
+		bad("request_log.retention", "must be at least 1h")
+	}
+	if c.Upstream.MaxRetries < 0 || c.Upstream.MaxRetries > 10 {
+		bad("upstream.max_retries", "must be between 0 and 10")
+	}
+	if c.Upstream.RetryBase <= 0 || c.Upstream.RetryMaxTotal <= 0 {
+		bad("upstream", "retry_base_delay and retry_max_total must be positive durations")
+	}
+}
+
 func (p Provider) validate() error {
 	if p.BaseURL != "" {
 		u, err := url.Parse(p.BaseURL)
@@ -278,6 +369,11 @@ func (p Provider) validate() error {
 	}
 	if p.Auth != "" && !oneOf(p.Auth, AuthStyles...) {
 		return fmt.Errorf("auth %q is not one of %s", p.Auth, strings.Join(AuthStyles, ", "))
+	}
+	for i, ref := range p.APIKeys {
+		if (ref.Env == "") == (ref.File == "") {
+			return fmt.Errorf("api_keys[%d] must name exactly one of env or file (never the key itself)", i)
+		}
 	}
 	return nil
 }

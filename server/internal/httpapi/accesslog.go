@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/reqlog"
+	"github.com/relayapi/relayapi/server/internal/store"
 )
 
 // recorder notes the status, size and time to first byte of a response.
@@ -70,10 +71,29 @@ func (a *api) logAccess(rec *recorder, r *http.Request, f *reqlog.Fields) {
 	if f.Upstream != 0 {
 		attrs = append(attrs, slog.Int("upstream_status", f.Upstream))
 	}
+	if f.PromptTokens+f.CompletionTokens > 0 {
+		attrs = append(attrs, slog.Int64("prompt_tokens", f.PromptTokens), slog.Int64("completion_tokens", f.CompletionTokens))
+		if f.Estimated {
+			attrs = append(attrs, slog.Bool("estimated", true))
+		}
+	}
 	if len(f.Meta) > 0 {
 		attrs = append(attrs, slog.Any("meta", f.Meta))
 	}
 	a.o.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	latency := time.Since(f.Start)
+	if f.Provider != "" {
+		a.o.Metrics.ObserveRequest(f.Provider, f.Model, f.Code, rec.status, latency, rec.firstByte)
+	}
+	if f.TokenID != "" && a.o.RequestLog != nil {
+		a.o.RequestLog.Add(store.Record{
+			Time: f.Start, RequestID: f.RequestID, TokenID: f.TokenID, Subject: f.Subject,
+			Provider: f.Provider, Model: f.Model, Path: f.Path, Status: rec.status,
+			Latency: latency, TTFB: rec.firstByte, PromptTokens: f.PromptTokens,
+			CompletionTokens: f.CompletionTokens, Estimated: f.Estimated,
+			BytesIn: f.BytesIn, BytesOut: rec.bytes, ErrorCode: f.Code,
+		})
+	}
 }
 
 // RedactPath hides a path token: /t/{token}/v1/x → /t/***/v1/x.

@@ -18,9 +18,11 @@ import (
 	"github.com/relayapi/relayapi/server/internal/admin"
 	"github.com/relayapi/relayapi/server/internal/apierror"
 	"github.com/relayapi/relayapi/server/internal/buildinfo"
+	"github.com/relayapi/relayapi/server/internal/metrics"
 	"github.com/relayapi/relayapi/server/internal/ratelimit"
 	"github.com/relayapi/relayapi/server/internal/relay"
 	"github.com/relayapi/relayapi/server/internal/reqlog"
+	"github.com/relayapi/relayapi/server/internal/requestlog"
 )
 
 // Pinger reports whether the usage store is reachable.
@@ -38,6 +40,12 @@ type Options struct {
 	ClientIP func(*http.Request) netip.Addr
 	Logger   *slog.Logger
 	Started  time.Time
+	// Metrics, when set, is observed for every request; MetricsOnMain
+	// serves it at /metrics on this listener.
+	Metrics       *metrics.Metrics
+	MetricsOnMain bool
+	// RequestLog, when set, receives a record of every token request.
+	RequestLog *requestlog.Writer
 }
 
 // New returns the root handler.
@@ -80,6 +88,9 @@ func (a *api) route(w http.ResponseWriter, r *http.Request, fields *reqlog.Field
 		return
 	case path == "/ready" && r.Method == http.MethodGet:
 		a.ready(w, r)
+		return
+	case path == "/metrics" && r.Method == http.MethodGet && a.o.MetricsOnMain:
+		a.o.Metrics.Handler().ServeHTTP(w, r)
 		return
 	case r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "":
 		a.o.Relay.Preflight(w, r)

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/relayapi/relayapi/server/internal/apierror"
-	"github.com/relayapi/relayapi/server/internal/reqlog"
 )
 
 // clientAuthHeaders carry the relay token (or anything a client thinks is a
@@ -19,10 +18,18 @@ var clientAuthHeaders = []string{"Authorization", "X-Api-Key", "Api-Key", "X-Goo
 
 // rewrite builds the upstream request: the provider's fixed origin and
 // prefix, the remaining path and query verbatim, the real key.
-func rewrite(pr *httputil.ProxyRequest) {
-	c := pr.In.Context().Value(callKey{}).(*call)
+func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
+	c := callFrom(pr.In.Context())
 	p := c.provider
 	out := pr.Out
+	if h.opts.Drain && c.stream {
+		// Drain mode: the upstream must outlive a client that leaves, so it
+		// is detached from the client's context; finish cancels it.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(pr.In.Context()))
+		c.cancelUp = cancel
+		out = out.WithContext(ctx)
+		pr.Out = out
+	}
 	out.URL.Scheme = p.Origin.Scheme
 	out.URL.Host = p.Origin.Host
 	out.URL.RawPath = p.Prefix + c.found.Path
@@ -37,7 +44,7 @@ func rewrite(pr *httputil.ProxyRequest) {
 			out.Header.Set(name, value)
 		}
 	}
-	p.SetAuth(out.Header, c.apiKey)
+	p.SetAuth(out.Header, c.claims.APIKey) // relay-held keys are set per attempt
 	if c.stream {
 		// A compressing upstream buffers; streams must flow per event.
 		out.Header.Set("Accept-Encoding", "identity")
@@ -53,14 +60,26 @@ func unescapeOr(raw string) string {
 
 // modifyResponse runs when the provider's headers arrive, before any byte
 // goes to the client: a 5xx is refunded (the provider did not serve the
-// call) and the relay's CORS answer replaces the provider's.
+// call), the body is metered, and the relay's CORS and rate-limit headers
+// replace the provider's.
 func (h *Handler) modifyResponse(resp *http.Response) error {
-	c := resp.Request.Context().Value(callKey{}).(*call)
-	fields := reqlog.From(resp.Request.Context())
-	fields.Upstream = resp.StatusCode
-	if resp.StatusCode >= 500 && !c.refunded {
-		c.refunded = true
-		h.refund(c.tokenID)
+	c := callFrom(resp.Request.Context())
+	c.fields.Upstream = resp.StatusCode
+	switch {
+	case resp.StatusCode >= 500:
+		c.markRefund("upstream_" + http.StatusText(resp.StatusCode))
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		c.upstreamOK = true
+	}
+	eventStream := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
+	m := newMeteredBody(c, resp.Body, eventStream)
+	c.mu.Lock()
+	c.meter = m
+	c.mu.Unlock()
+	resp.Body = m
+	if eventStream {
+		h.opts.Metrics.StreamStarted()
+		c.streaming = true
 	}
 	hdr := resp.Header
 	for name := range hdr {
@@ -70,11 +89,10 @@ func (h *Handler) modifyResponse(resp *http.Response) error {
 	}
 	hdr.Del("Vary")
 	applyCORS(hdr, c.origin)
-	if fields.RequestID != "" {
-		hdr.Set("X-Relayapi-Request-Id", fields.RequestID)
-		if hdr.Get("X-Request-Id") == "" {
-			hdr.Set("X-Request-Id", fields.RequestID)
-		}
+	setRateHeaders(hdr, c.claims, c.grant)
+	hdr.Set("X-Relayapi-Request-Id", c.fields.RequestID)
+	if hdr.Get("X-Request-Id") == "" {
+		hdr.Set("X-Request-Id", c.fields.RequestID)
 	}
 	return nil
 }
@@ -82,26 +100,22 @@ func (h *Handler) modifyResponse(resp *http.Response) error {
 // upstreamError runs when the provider could not be reached or did not
 // answer in time. Nothing reached the client yet, so the call is refunded.
 func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
-	c := r.Context().Value(callKey{}).(*call)
-	fields := reqlog.From(r.Context())
+	c := callFrom(r.Context())
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client left; its call stays spent (the provider may have
 		// started work) and there is no one to answer.
-		fields.Code = "client_closed"
+		c.fields.Code = "client_closed"
 		return
-	}
-	if !c.refunded {
-		c.refunded = true
-		h.refund(c.tokenID)
 	}
 	apiErr := apierror.Unreachable
 	var netErr net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
 		apiErr = apierror.UpstreamTimout
 	}
-	h.log.Warn("upstream failed", "jti", c.tokenID, "provider", c.provider.Name, "err", err.Error())
-	fields.Code = apiErr.Code
+	c.markRefund(apiErr.Code)
+	h.log.Warn("upstream failed", "jti", c.claims.ID, "provider", c.provider.Name, "err", err.Error())
+	c.fields.Code = apiErr.Code
 	applyCORS(w.Header(), c.origin)
-	w.Header().Set("X-Request-Id", fields.RequestID)
+	w.Header().Set("X-Request-Id", c.fields.RequestID)
 	apierror.Write(w, apiErr)
 }

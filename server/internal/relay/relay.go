@@ -1,11 +1,11 @@
 // Package relay is the heart of RelayAPI: it takes a request carrying a
-// token, checks it against everything the token allows, spends one call in
-// the usage store, and forwards the request to the provider with the real
-// key, streaming the answer back as it arrives.
+// token, checks it against everything the token allows, admits the call in
+// the usage store (calls, rate, concurrency, budget), and forwards it to the
+// provider with the real key, streaming the answer back as it arrives and
+// settling the tokens it used.
 package relay
 
 import (
-	"context"
 	"crypto/sha256"
 	"errors"
 	"log/slog"
@@ -17,13 +17,17 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/relayapi/relayapi/server/internal/apierror"
+	"github.com/relayapi/relayapi/server/internal/credentials"
+	"github.com/relayapi/relayapi/server/internal/metrics"
 	"github.com/relayapi/relayapi/server/internal/policy"
 	"github.com/relayapi/relayapi/server/internal/provider"
+	"github.com/relayapi/relayapi/server/internal/requestlog"
+	"github.com/relayapi/relayapi/server/internal/retry"
 	"github.com/relayapi/relayapi/server/internal/store"
 	"github.com/relayapi/relayapi/server/token"
 )
 
-// Options configure a Handler. Every field is required unless noted.
+// Options configure a Handler. Fields are required unless marked optional.
 type Options struct {
 	Keys      *token.Keyring
 	Providers *provider.Registry
@@ -38,6 +42,22 @@ type Options struct {
 	CacheSize    int
 	MaxBodyBytes int64
 	Logger       *slog.Logger
+
+	// Credentials are relay-held keys by provider name (optional).
+	Credentials map[string]*credentials.Pool
+	// Retry is the upstream retry policy (zero value: no retries).
+	Retry retry.Policy
+	// SubjectLimit applies to every token with a `sub` (optional).
+	SubjectLimit store.SubjectLimit
+	// LeaseTTL bounds concurrency/budget leases between renewals.
+	LeaseTTL time.Duration
+	// Drain keeps reading a stream whose client left, for exact usage,
+	// for at most DrainTimeout; otherwise the upstream is cancelled.
+	Drain        bool
+	DrainTimeout time.Duration
+	// Metrics and RequestLog are optional.
+	Metrics    *metrics.Metrics
+	RequestLog *requestlog.Writer
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -57,13 +77,16 @@ func New(opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = time.Minute
+	}
 	h := &Handler{opts: opts, cache: cache, log: opts.Logger, now: opts.Now}
 	if h.now == nil {
 		h.now = time.Now
 	}
 	h.proxy = &httputil.ReverseProxy{
-		Rewrite:        rewrite,
-		Transport:      opts.Transport,
+		Rewrite:        h.rewrite,
+		Transport:      &retryTransport{h: h, base: opts.Transport},
 		ModifyResponse: h.modifyResponse,
 		ErrorHandler:   h.upstreamError,
 		ErrorLog:       slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
@@ -100,33 +123,4 @@ func tokenError(err error) *apierror.Error {
 		return apierror.TokenNotYet
 	}
 	return apierror.InvalidToken
-}
-
-// admit spends one call; errors map to the relay's answers.
-func (h *Handler) admit(ctx context.Context, c *token.Claims) *apierror.Error {
-	decision, err := h.opts.Store.Admit(ctx, store.Admission{
-		TokenID: c.ID, MaxCalls: c.MaxCalls, ExpiresAt: time.Unix(c.ExpiresAt, 0), Now: h.now(),
-	})
-	if err != nil {
-		h.log.Error("usage store failed", "jti", c.ID, "err", err)
-		return apierror.StoreDown
-	}
-	switch decision {
-	case store.Revoked:
-		return apierror.TokenRevoked
-	case store.CallLimitReached:
-		return apierror.CallLimit
-	}
-	return nil
-}
-
-// refund returns a call whose upstream attempt failed before any byte
-// reached the client. It runs detached from the request's context, which
-// may already be cancelled.
-func (h *Handler) refund(tokenID string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.opts.Store.Refund(ctx, tokenID); err != nil {
-		h.log.Error("refund failed", "jti", tokenID, "err", err)
-	}
 }

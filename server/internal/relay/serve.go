@@ -12,40 +12,35 @@ import (
 	"github.com/relayapi/relayapi/server/internal/apierror"
 	"github.com/relayapi/relayapi/server/internal/intake"
 	"github.com/relayapi/relayapi/server/internal/policy"
-	"github.com/relayapi/relayapi/server/internal/provider"
 	"github.com/relayapi/relayapi/server/internal/reqbody"
 	"github.com/relayapi/relayapi/server/internal/reqlog"
+	"github.com/relayapi/relayapi/server/internal/rewrite"
+	"github.com/relayapi/relayapi/server/internal/usage"
 )
 
-// call is what the proxy callbacks need to know about the request.
-type call struct {
-	tokenID  string
-	apiKey   string
-	provider *provider.Provider
-	found    intake.Found
-	stream   bool
-	origin   string // allowed origin to echo, "" for none
-	refunded bool
-}
-
-type callKey struct{}
-
-// ServeHTTP handles a request whose escaped path (base path removed) is
-// given by Path in the request's URL.
+// ServeHTTP handles a request whose escaped path (base path removed) is in
+// the request's URL.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fields := reqlog.From(r.Context())
-	c, body, apiErr := h.prepare(w, r, fields)
+	c, apiErr := h.prepare(w, r, fields)
 	if apiErr != nil {
 		fields.Code = apiErr.Code
 		apierror.Write(w, apiErr)
 		return
 	}
-	// The provider's answer carries the CORS headers (modifyResponse).
-	// So does the request id: the provider's own x-request-id passes
-	// through unchanged, the relay's goes in x-relayapi-request-id.
+	// Settle runs even when the proxy aborts the response with a panic
+	// (http.ErrAbortHandler on a broken stream).
+	defer h.finish(c)
+	if c.grant.LeaseID != "" {
+		go h.renewLease(c)
+	}
+	// The provider's answer carries the CORS headers (modifyResponse), and
+	// its own x-request-id passes through; the relay's goes in
+	// x-relayapi-request-id.
 	for _, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Vary", "X-Request-Id"} {
 		w.Header().Del(name)
 	}
+	body := c.body
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
@@ -55,50 +50,104 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
 }
 
-// prepare runs every check in DESIGN.md order and spends the call. It
-// returns the body to forward.
-func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, fields *reqlog.Fields) (*call, []byte, *apierror.Error) {
+// prepare runs every check in DESIGN.md order, admits the call in the
+// store and rewrites the body it will forward.
+func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, fields *reqlog.Fields) (*call, *apierror.Error) {
 	found, problem := intake.Extract(r, r.URL.EscapedPath())
 	switch problem {
 	case intake.NoToken:
 		h.setCORS(w, r, nil)
-		return nil, nil, apierror.MissingToken
+		return nil, apierror.MissingToken
 	case intake.BadPath:
 		h.setCORS(w, r, nil)
-		return nil, nil, apierror.New("bad_request", "The path is not allowed (dot segments, empty segments or encoded slashes).")
+		return nil, apierror.New("bad_request", "The path is not allowed (dot segments, empty segments or encoded slashes).")
 	}
-	fields.Location = string(found.Location)
+	fields.Location, fields.Path = string(found.Location), found.Path
 	tok, err := h.decode(found.Token)
 	if err != nil {
 		h.setCORS(w, r, nil)
-		return nil, nil, tokenError(err)
+		return nil, tokenError(err)
 	}
 	claims := tok.Claims
 	fields.TokenID, fields.Subject, fields.Provider, fields.Meta = claims.ID, claims.Subject, claims.Provider, claims.Meta
 	origin, originOK := h.setCORS(w, r, tok)
 	if err := claims.CheckTime(h.now(), h.opts.Leeway); err != nil {
-		return nil, nil, tokenError(err)
+		return nil, tokenError(err)
 	}
 	prov, ok := h.opts.Providers.Lookup(claims.Provider)
 	if !ok {
-		return nil, nil, apierror.UnknownProv
+		return nil, apierror.UnknownProv
+	}
+	pool := h.opts.Credentials[prov.Name]
+	if claims.APIKey == "" && pool.Len() == 0 {
+		return nil, errNoCredential
 	}
 	body, apiErr := readBody(w, r, h.opts.MaxBodyBytes)
 	if apiErr != nil {
-		return nil, nil, apiErr
+		return nil, apiErr
 	}
 	info, apiErr := h.checkRequest(r, tok, found, body, originOK)
 	if apiErr != nil {
-		return nil, nil, apiErr
+		return nil, apiErr
 	}
-	fields.Model = info.Model
-	if apiErr := h.admit(r.Context(), claims); apiErr != nil {
-		return nil, nil, apiErr
+	c := &call{
+		h: h, claims: claims, provider: prov, found: found, stream: info.Stream, origin: origin,
+		format: usage.FormatForPath(found.Path), fields: fields, model: info.Model, start: h.now(),
+		done: make(chan struct{}),
 	}
-	return &call{
-		tokenID: claims.ID, apiKey: claims.APIKey, provider: prov, found: found,
-		stream: info.Stream, origin: origin,
-	}, body, nil
+	fields.BytesIn = int64(len(body))
+	if claims.APIKey == "" {
+		c.pool = pool
+	}
+	apiErr = h.admitAndRewrite(r.Context(), c, body)
+	setRateHeaders(w.Header(), claims, c.grant)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return c, nil
+}
+
+var errNoCredential = apierror.New("unknown_provider", "The token carries no API key and the relay holds none for its provider.")
+
+// admitAndRewrite reserves the call in the store, then applies model_map,
+// the max_tokens clamp (token claim and budget) and usage reporting to the
+// body. A body that cannot be rewritten gives the call back.
+func (h *Handler) admitAndRewrite(ctx context.Context, c *call, body []byte) *apierror.Error {
+	claims := c.claims
+	var estimate, requested int64
+	if claims.TokenBudget > 0 {
+		estimate = rewrite.EstimatePromptTokens(c.format, body)
+		requested = rewrite.RequestedMaxTokens(c.format, body)
+		if claims.MaxTokens > 0 && (requested == 0 || claims.MaxTokens < requested) {
+			requested = claims.MaxTokens
+		}
+	}
+	grant, apiErr := h.admit(ctx, claims, estimate, requested)
+	c.grant, c.promptEstimate = grant, estimate
+	if apiErr != nil {
+		return apiErr
+	}
+	plan := rewrite.Plan{MaxTokens: claims.MaxTokens, Path: c.found.Path}
+	if grant.CompletionCap > 0 && (plan.MaxTokens == 0 || grant.CompletionCap < plan.MaxTokens) {
+		plan.MaxTokens = grant.CompletionCap
+	}
+	if mapped, ok := claims.ModelMap[c.model]; ok {
+		plan.Model, c.model = mapped, mapped
+	}
+	// Without the final usage chunk a streamed call could only be
+	// estimated: ask for it whenever the token is metered by tokens.
+	plan.IncludeUsage = c.stream && c.format == usage.OpenAI && claims.TokenBudget > 0
+	out, _, err := rewrite.Apply(c.format, body, plan)
+	if err != nil {
+		if plan.Model != "" || plan.MaxTokens > 0 || plan.IncludeUsage {
+			h.settle(c, true, 0, 0, false)
+			return apierror.New("bad_request", "The request body must be a JSON object for this token's limits.")
+		}
+		out = body
+	}
+	c.body = out
+	c.fields.Model = c.model
+	return nil
 }
 
 // checkRequest applies the token's restrictions: path, origin, IP, model.

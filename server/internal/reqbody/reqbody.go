@@ -45,20 +45,22 @@ func looksLikeJSON(body []byte) bool {
 }
 
 func inspectJSON(body []byte) (Info, error) {
-	var top struct {
-		Model  json.RawMessage `json:"model"`
-		Stream json.RawMessage `json:"stream"`
-	}
+	// A map, not a struct: encoding/json matches struct fields without
+	// regard to case, so {"model":"a","MODEL":"b"} would be read as "b"
+	// while the provider, matching exactly, serves "a" — a way around the
+	// token's models list. Duplicate keys resolve to the last, as in the
+	// JSON parsers providers use.
+	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
 		return Info{}, ErrUnreadable
 	}
 	var info Info
-	if len(top.Model) > 0 && string(top.Model) != "null" {
-		if err := json.Unmarshal(top.Model, &info.Model); err != nil {
+	if raw, ok := top["model"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &info.Model); err != nil {
 			return Info{}, ErrModelNotString
 		}
 	}
-	if string(top.Stream) == "true" {
+	if string(top["stream"]) == "true" {
 		info.Stream = true
 	}
 	return info, nil

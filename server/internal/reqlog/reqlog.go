@@ -21,6 +21,13 @@ type Fields struct {
 	Meta      map[string]string
 	Start     time.Time
 	FirstByte time.Duration
+	// Token accounting, filled at settlement.
+	PromptTokens     int64
+	CompletionTokens int64
+	Estimated        bool
+	// Path is the path forwarded to the provider (no token, no query).
+	Path    string
+	BytesIn int64
 }
 
 type key struct{}

@@ -89,6 +89,7 @@ func TestRelayErrorsUseTheDocumentedCodeStatusAndShape(t *testing.T) {
 		{"not yet", st(func(c *token.Claims) { c.NotBefore = now.Add(time.Minute).Unix() }), chatBody, nil, 401, "token_not_yet_valid"},
 		{"model", st(func(c *token.Claims) { c.Models = []string{"gpt-3.5*"} }), chatBody, nil, 403, "model_not_allowed"},
 		{"no model", st(func(c *token.Claims) { c.Models = []string{"gpt-4o"} }), `{"messages":[]}`, nil, 403, "model_not_allowed"},
+		{"model key in another case", st(func(c *token.Claims) { c.Models = []string{"gpt-4o"} }), `{"model":"o1-pro","MODEL":"gpt-4o"}`, nil, 403, "model_not_allowed"},
 		{"path", st(func(c *token.Claims) { c.Paths = []string{"/v1/embeddings"} }), chatBody, nil, 403, "path_not_allowed"},
 		{"origin", st(func(c *token.Claims) { c.Origins = []string{"https://good.example"} }), chatBody, map[string]string{"Origin": "https://evil.example"}, 403, "origin_not_allowed"},
 		{"no origin", st(func(c *token.Claims) { c.Origins = []string{"https://good.example"} }), chatBody, nil, 403, "origin_not_allowed"},
@@ -148,7 +149,7 @@ func TestRevokedTokenIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Revoke(context.Background(), id, time.Now().Add(time.Hour)); err != nil {
+	if err := st.Revoke(context.Background(), id, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
@@ -341,8 +342,8 @@ func TestCallCountersSurviveARestartOnTheSameDataDir(t *testing.T) {
 	}
 	a := store.Admission{TokenID: "restart-token-000000001", MaxCalls: 3, ExpiresAt: time.Now().Add(time.Hour), Now: time.Now()}
 	for i := 0; i < 3; i++ {
-		if d, err := st.Admit(context.Background(), a); err != nil || d != store.Admitted {
-			t.Fatalf("admit %d: %v %v", i, d, err)
+		if g, err := st.Admit(context.Background(), a); err != nil || g.Decision != store.Admitted {
+			t.Fatalf("admit %d: %+v %v", i, g, err)
 		}
 	}
 	st.Close()
@@ -351,8 +352,8 @@ func TestCallCountersSurviveARestartOnTheSameDataDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if d, err := st.Admit(context.Background(), a); err != nil || d != store.CallLimitReached {
-		t.Fatalf("after restart: %v %v", d, err)
+	if g, err := st.Admit(context.Background(), a); err != nil || g.Decision != store.CallLimitReached {
+		t.Fatalf("after restart: %+v %v", g, err)
 	}
 	u, ok, err := st.Usage(context.Background(), a.TokenID)
 	if err != nil || !ok || u.Calls != 3 {

@@ -10,16 +10,21 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/admin"
 	"github.com/relayapi/relayapi/server/internal/clientip"
 	"github.com/relayapi/relayapi/server/internal/config"
+	"github.com/relayapi/relayapi/server/internal/credentials"
 	"github.com/relayapi/relayapi/server/internal/httpapi"
+	"github.com/relayapi/relayapi/server/internal/metrics"
 	"github.com/relayapi/relayapi/server/internal/provider"
 	"github.com/relayapi/relayapi/server/internal/ratelimit"
 	"github.com/relayapi/relayapi/server/internal/relay"
+	"github.com/relayapi/relayapi/server/internal/requestlog"
+	"github.com/relayapi/relayapi/server/internal/retry"
 	"github.com/relayapi/relayapi/server/internal/store"
 	"github.com/relayapi/relayapi/server/internal/store/sqlitestore"
 	"github.com/relayapi/relayapi/server/token"
@@ -30,6 +35,8 @@ type Relay struct {
 	cfg     config.Config
 	log     *slog.Logger
 	store   store.Store
+	reqlog  *requestlog.Writer
+	metrics *metrics.Metrics
 	handler http.Handler
 	// Ready, if set, receives the bound address once listening.
 	Ready func(addr net.Addr)
@@ -50,6 +57,19 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		st.Close()
 		return nil, fmt.Errorf("network.trusted_proxies: %w", err)
 	}
+	pools, err := credentialPools(cfg.Providers)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var m *metrics.Metrics
+	if cfg.Metrics.Enabled {
+		m = metrics.New()
+	}
+	var writer *requestlog.Writer
+	if cfg.RequestLog.Enabled {
+		writer = requestlog.New(st, log)
+	}
 	h, err := relay.New(relay.Options{
 		Keys: keys, Providers: providers, Store: st,
 		Transport:    newTransport(cfg.Timeouts),
@@ -59,17 +79,31 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		CacheSize:    cfg.Token.CacheSize,
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
 		Logger:       log,
+		Credentials:  pools,
+		Retry: retry.Policy{
+			MaxRetries: cfg.Upstream.MaxRetries, BaseDelay: cfg.Upstream.RetryBase.D(),
+			MaxDelay: 4 * time.Second, MaxTotal: cfg.Upstream.RetryMaxTotal.D(),
+		},
+		SubjectLimit: store.SubjectLimit{Calls: cfg.SubjectLimit.Calls, Window: cfg.SubjectLimit.Window.D()},
+		LeaseTTL:     cfg.Accounting.LeaseTTL.D(),
+		Drain:        cfg.Accounting.OnDisconnect == "drain",
+		DrainTimeout: cfg.Accounting.DrainTimeout.D(),
+		Metrics:      m,
+		RequestLog:   writer,
 	})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	root := httpapi.New(httpapi.Options{
-		BasePath: cfg.BasePath, Relay: h, Store: st, Admin: admin.New(cfg.Admin.Key, st, log), ClientIP: ips.Of, Logger: log, Started: time.Now(),
-		Limiter: ratelimit.New(cfg.Limits.GlobalRPS, cfg.Limits.GlobalBurst, cfg.Limits.PerIPRPS, cfg.Limits.PerIPBurst),
+		BasePath: cfg.BasePath, Relay: h, Store: st, Admin: admin.New(cfg.Admin.Key, st, log),
+		ClientIP: ips.Of, Logger: log, Started: time.Now(),
+		Limiter:    ratelimit.New(cfg.Limits.GlobalRPS, cfg.Limits.GlobalBurst, cfg.Limits.PerIPRPS, cfg.Limits.PerIPBurst),
+		Metrics:    m,
+		RequestLog: writer, MetricsOnMain: cfg.Metrics.Enabled && cfg.Metrics.Listen == "",
 	})
 	log.Info("relay configured", "providers", providers.Names(), "keys", keys.Len(), "store", cfg.Store.Driver)
-	return &Relay{cfg: cfg, log: log, store: st, handler: root}, nil
+	return &Relay{cfg: cfg, log: log, store: st, reqlog: writer, metrics: m, handler: root}, nil
 }
 
 func openStore(cfg config.Config) (store.Store, error) {
@@ -98,15 +132,46 @@ func newTransport(t config.Timeouts) *http.Transport {
 	}
 }
 
-// Close releases the store (Run does it itself on return).
-func (r *Relay) Close() error { return r.store.Close() }
+// Close flushes the request log and releases the store (Run does it
+// itself on return).
+func (r *Relay) Close() error {
+	if r.reqlog != nil {
+		r.reqlog.Close()
+		r.reqlog = nil
+	}
+	return r.store.Close()
+}
+
+// credentialPools resolves the relay-held keys of every provider.
+func credentialPools(providers map[string]config.Provider) (map[string]*credentials.Pool, error) {
+	pools := map[string]*credentials.Pool{}
+	for name, p := range providers {
+		if len(p.APIKeys) == 0 {
+			continue
+		}
+		refs := make([]credentials.Ref, len(p.APIKeys))
+		for i, k := range p.APIKeys {
+			refs[i] = credentials.Ref{Env: k.Env, File: k.File}
+		}
+		keys, err := credentials.Resolve(refs, os.Getenv, os.ReadFile)
+		if err != nil {
+			return nil, fmt.Errorf("providers.%s.api_keys: %w", name, err)
+		}
+		pools[name] = credentials.NewPool(keys)
+	}
+	return pools, nil
+}
 
 // Handler exposes the root handler (tests).
 func (r *Relay) Handler() http.Handler { return r.handler }
 
 // Run listens and serves until ctx ends, then shuts down gracefully.
 func (r *Relay) Run(ctx context.Context) error {
-	defer r.store.Close()
+	defer r.Close()
+	go r.prune(ctx)
+	if err := r.serveMetrics(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", r.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", r.cfg.Listen, err)

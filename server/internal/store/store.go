@@ -1,6 +1,7 @@
 // Package store defines the usage store: the relay's only state (call
-// counters, revocations). Every implementation makes Admit atomic, so a
-// limit holds under any concurrency and across instances sharing it.
+// counters, rate windows, concurrency leases, token budgets, revocations
+// and the request log). Every implementation makes Admit atomic, so a limit
+// holds under any concurrency and across instances sharing the store.
 package store
 
 import (
@@ -9,14 +10,36 @@ import (
 	"time"
 )
 
-// Admission asks to spend one call of a token.
+// Admission asks to start one call of a token.
 type Admission struct {
 	TokenID string
-	// MaxCalls is the token's limit; 0 means unlimited (still counted).
-	MaxCalls int64
+	Subject string
+	// Limits from the token; 0 means "no limit" (the call is still counted).
+	MaxCalls    int64
+	RPM         int64
+	Concurrency int64
+	TokenBudget int64
+	// PromptEstimate is an over-estimate of the request's prompt tokens and
+	// RequestedMaxTokens the completion cap the request asked for (0: none).
+	// With a TokenBudget, the store reserves the prompt estimate plus a
+	// completion cap that fits in what is left, and grants that cap.
+	PromptEstimate     int64
+	RequestedMaxTokens int64
+	// SubjectLimit is the operator's per-end-user limit (config), applied
+	// across every token with the same Subject.
+	SubjectLimit SubjectLimit
 	// ExpiresAt lets the store forget the token's state after expiry.
 	ExpiresAt time.Time
 	Now       time.Time
+	// LeaseTTL bounds how long a concurrency lease lives without renewal,
+	// so a relay killed mid-stream does not hold a slot forever.
+	LeaseTTL time.Duration
+}
+
+// SubjectLimit caps the calls of one `sub` per fixed window.
+type SubjectLimit struct {
+	Calls  int64
+	Window time.Duration
 }
 
 // Decision is the outcome of Admit.
@@ -26,16 +49,104 @@ const (
 	Admitted Decision = iota
 	Revoked
 	CallLimitReached
+	RateLimited
+	ConcurrencyLimited
+	BudgetExceeded
+	SubjectLimitReached
 )
+
+// Grant is the answer to an Admission.
+type Grant struct {
+	Decision Decision
+	// RetryAfter hints when a rate or concurrency refusal may succeed.
+	RetryAfter time.Duration
+	// LeaseID identifies the concurrency slot to renew and release.
+	LeaseID string
+	// Reserved budget tokens held for this call until Settle.
+	Reserved int64
+	// CompletionCap is the max_tokens the request must be clamped to so the
+	// budget cannot be overshot (0 when the token has no budget).
+	CompletionCap int64
+	// Calls used including this one.
+	Calls int64
+	// RPMRemaining and RPMReset feed the x-ratelimit-* headers.
+	RPMRemaining int64
+	RPMReset     time.Duration
+	// BudgetRemaining after this call's reservation (when budgeted).
+	BudgetRemaining int64
+}
+
+// Settlement ends a call that was Admitted.
+type Settlement struct {
+	TokenID string
+	LeaseID string
+	// Reserved is the Grant's reservation, released now.
+	Reserved int64
+	// Tokens actually used (from the provider's usage, or an estimate).
+	PromptTokens     int64
+	CompletionTokens int64
+	// Refund gives the call back (the upstream attempt failed before any
+	// byte reached the client).
+	Refund bool
+	// LastError is the relay or upstream error code of the call, if any.
+	LastError string
+	Now       time.Time
+}
 
 // Usage is what the store knows about one token.
 type Usage struct {
-	TokenID   string
-	Calls     int64
-	MaxCalls  int64 // 0: unlimited or unknown
-	FirstSeen time.Time
-	LastSeen  time.Time
-	Revoked   bool
+	TokenID          string
+	Subject          string
+	Calls            int64
+	MaxCalls         int64
+	PromptTokens     int64
+	CompletionTokens int64
+	TokenBudget      int64
+	Reserved         int64
+	FirstSeen        time.Time
+	LastSeen         time.Time
+	ExpiresAt        time.Time
+	Revoked          bool
+	LastError        string
+}
+
+// TokensUsed is prompt + completion tokens.
+func (u Usage) TokensUsed() int64 { return u.PromptTokens + u.CompletionTokens }
+
+// TokenFilter selects tokens for listing; Cursor is opaque, from a previous page.
+type TokenFilter struct {
+	Subject string
+	Limit   int
+	Cursor  string
+}
+
+// Record is one line of the request log: never bodies, keys or tokens.
+type Record struct {
+	Time             time.Time
+	RequestID        string
+	TokenID          string
+	Subject          string
+	Provider         string
+	Model            string
+	Path             string
+	Status           int
+	Latency          time.Duration
+	TTFB             time.Duration
+	PromptTokens     int64
+	CompletionTokens int64
+	// Estimated marks token counts the relay estimated (client left
+	// mid-stream, provider sent no usage).
+	Estimated bool
+	BytesIn   int64
+	BytesOut  int64
+	ErrorCode string
+}
+
+// RecordFilter selects request-log lines, newest first.
+type RecordFilter struct {
+	TokenID string
+	Limit   int
+	Cursor  string
 }
 
 // ErrUnavailable wraps every failure to reach the store, so the relay can
@@ -44,19 +155,32 @@ var ErrUnavailable = errors.New("usage store unavailable")
 
 // Store is implemented by every backend (SQLite, Redis, PostgreSQL).
 type Store interface {
-	// Admit atomically checks revocation and spends one call if the limit
-	// allows. A call is recorded durably before Admit returns Admitted.
-	Admit(ctx context.Context, a Admission) (Decision, error)
-	// Refund gives back one call whose upstream attempt failed before any
-	// byte reached the client.
-	Refund(ctx context.Context, tokenID string) error
-	// Revoke makes every later Admit of tokenID return Revoked. A zero
-	// expiresAt keeps the revocation until the token's recorded expiry (or
-	// forever when the store never saw the token).
-	Revoke(ctx context.Context, tokenID string, expiresAt time.Time) error
+	// Admit atomically checks revocation and every limit and, if all
+	// pass, spends one call, takes a concurrency lease and reserves budget.
+	// What it grants is recorded durably before Admit returns.
+	Admit(ctx context.Context, a Admission) (Grant, error)
+	// RenewLease extends a live concurrency lease (long streams).
+	RenewLease(ctx context.Context, tokenID, leaseID string, ttl time.Duration, now time.Time) error
+	// Settle releases the lease and reservation, records the tokens used,
+	// and refunds the call when asked.
+	Settle(ctx context.Context, s Settlement) error
+	// Revoke makes every later Admit of tokenID return Revoked.
+	Revoke(ctx context.Context, tokenID string, now time.Time) error
 	// Usage reports a token's counters; ok is false for an unknown token.
 	Usage(ctx context.Context, tokenID string) (u Usage, ok bool, err error)
+	// Tokens lists tokens, optionally of one subject, in a stable order.
+	Tokens(ctx context.Context, f TokenFilter) (page []Usage, next string, err error)
+	// Log appends records to the request log (may be batched).
+	Log(ctx context.Context, records []Record) error
+	// Requests reads the request log, newest first.
+	Requests(ctx context.Context, f RecordFilter) (page []Record, next string, err error)
+	// Prune deletes log records older than before and state of tokens
+	// expired before it.
+	Prune(ctx context.Context, before time.Time) error
 	// Ping checks the store is reachable (readiness).
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// ErrBadCursor is a pagination cursor the store did not issue.
+var ErrBadCursor = errors.New("invalid cursor")

@@ -7,11 +7,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
-	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
@@ -23,22 +21,7 @@ type Store struct {
 	db *sql.DB
 }
 
-// migrations are applied in order; PRAGMA user_version records how many ran.
-var migrations = []string{
-	`CREATE TABLE token_usage (
-		jti        TEXT PRIMARY KEY,
-		calls      INTEGER NOT NULL,
-		expires_at INTEGER NOT NULL,
-		first_seen INTEGER NOT NULL,
-		last_seen  INTEGER NOT NULL
-	) WITHOUT ROWID;
-	CREATE TABLE revocations (
-		jti        TEXT PRIMARY KEY,
-		revoked_at INTEGER NOT NULL,
-		expires_at INTEGER NOT NULL
-	) WITHOUT ROWID;`,
-	`ALTER TABLE token_usage ADD COLUMN max_calls INTEGER NOT NULL DEFAULT 0;`,
-}
+var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database at path. In WAL mode with
 // synchronous=NORMAL a committed call survives a crash of the relay
@@ -51,6 +34,9 @@ func Open(path string) (*Store, error) {
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
+	// Transactions take the write lock at BEGIN, so a read-decide-write
+	// admission is atomic even against another process on the same file.
+	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
@@ -72,104 +58,29 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	for i := version; i < len(migrations); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
+		if err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
 			return err
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
+		}); err != nil {
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
 	}
 	return nil
 }
 
-// admitSQL spends one call in a single statement: it inserts the first call,
-// or increments while under the limit, and does neither for a revoked token.
-// No row returned means the call was refused.
-const admitSQL = `
-INSERT INTO token_usage (jti, calls, expires_at, first_seen, last_seen, max_calls)
-SELECT ?1, 1, ?2, ?3, ?3, ?5 WHERE NOT EXISTS (SELECT 1 FROM revocations WHERE jti = ?1)
-ON CONFLICT (jti) DO UPDATE SET calls = calls + 1, last_seen = excluded.last_seen
-WHERE token_usage.calls < ?4
-RETURNING calls`
-
-func (s *Store) Admit(ctx context.Context, a store.Admission) (store.Decision, error) {
-	limit := a.MaxCalls
-	if limit <= 0 {
-		limit = math.MaxInt64
-	}
-	var calls int64
-	err := s.db.QueryRowContext(ctx, admitSQL, a.TokenID, a.ExpiresAt.Unix(), a.Now.UnixMilli(), limit, a.MaxCalls).Scan(&calls)
-	if err == nil {
-		return store.Admitted, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return 0, unavailable(err)
-	}
-	revoked, err := s.isRevoked(ctx, a.TokenID)
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, err
+		return unavailable(err)
 	}
-	if revoked {
-		return store.Revoked, nil
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return unavailable(err)
 	}
-	return store.CallLimitReached, nil
-}
-
-func (s *Store) isRevoked(ctx context.Context, jti string) (bool, error) {
-	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM revocations WHERE jti = ?`, jti).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, unavailable(err)
-	}
-	return true, nil
-}
-
-func (s *Store) Refund(ctx context.Context, jti string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE token_usage SET calls = calls - 1 WHERE jti = ? AND calls > 0`, jti)
-	return unavailable(err)
-}
-
-func (s *Store) Revoke(ctx context.Context, jti string, expiresAt time.Time) error {
-	exp := int64(0)
-	if !expiresAt.IsZero() {
-		exp = expiresAt.Unix()
-	}
-	_, err := s.db.ExecContext(ctx, `
-INSERT INTO revocations (jti, revoked_at, expires_at)
-VALUES (?1, ?2, COALESCE(NULLIF(?3, 0), (SELECT expires_at FROM token_usage WHERE jti = ?1), 0))
-ON CONFLICT (jti) DO NOTHING`, jti, time.Now().UnixMilli(), exp)
-	return unavailable(err)
-}
-
-func (s *Store) Usage(ctx context.Context, jti string) (store.Usage, bool, error) {
-	u := store.Usage{TokenID: jti}
-	var first, last int64
-	err := s.db.QueryRowContext(ctx, `SELECT calls, max_calls, first_seen, last_seen FROM token_usage WHERE jti = ?`, jti).Scan(&u.Calls, &u.MaxCalls, &first, &last)
-	found := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return u, false, unavailable(err)
-	}
-	if found {
-		u.FirstSeen, u.LastSeen = time.UnixMilli(first), time.UnixMilli(last)
-	}
-	revoked, err := s.isRevoked(ctx, jti)
-	if err != nil {
-		return u, false, err
-	}
-	u.Revoked = revoked
-	return u, found || revoked, nil
+	return unavailable(tx.Commit())
 }
 
 func (s *Store) Ping(ctx context.Context) error {
@@ -179,8 +90,8 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error { return s.db.Close() }
 
 func unavailable(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, store.ErrUnavailable) {
+		return err
 	}
 	return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
 }

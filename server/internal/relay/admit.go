@@ -1,0 +1,80 @@
+package relay
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/relayapi/relayapi/server/internal/apierror"
+	"github.com/relayapi/relayapi/server/internal/store"
+	"github.com/relayapi/relayapi/server/token"
+)
+
+var (
+	errRateLimited = apierror.New("rate_limited", "The token's requests-per-minute limit is reached.")
+	errConcurrency = apierror.New("concurrency_limited", "The token has too many requests in flight.")
+	errBudget      = apierror.New("budget_exceeded", "The token's token budget is used up.")
+	errSubject     = apierror.New("call_limit_exceeded", "This user has used all of their calls for now.")
+)
+
+// admit asks the store to start the call, with what the body told us about
+// its size, and maps a refusal to the relay's answer.
+func (h *Handler) admit(ctx context.Context, c *token.Claims, promptEstimate, requestedMax int64) (store.Grant, *apierror.Error) {
+	start := time.Now()
+	a := store.Admission{
+		TokenID: c.ID, Subject: c.Subject,
+		MaxCalls: c.MaxCalls, RPM: c.RPM, Concurrency: c.Concurrency, TokenBudget: c.TokenBudget,
+		PromptEstimate: promptEstimate, RequestedMaxTokens: requestedMax,
+		ExpiresAt: time.Unix(c.ExpiresAt, 0), Now: h.now(), LeaseTTL: h.opts.LeaseTTL,
+	}
+	if c.Subject != "" {
+		a.SubjectLimit = h.opts.SubjectLimit
+	}
+	g, err := h.opts.Store.Admit(ctx, a)
+	h.opts.Metrics.StoreLatency("admit", time.Since(start), err)
+	if err != nil {
+		h.log.Error("usage store failed", "jti", c.ID, "err", err)
+		return g, apierror.StoreDown
+	}
+	switch g.Decision {
+	case store.Admitted:
+		return g, nil
+	case store.Revoked:
+		return g, apierror.TokenRevoked
+	case store.CallLimitReached:
+		return g, apierror.CallLimit
+	case store.RateLimited:
+		return g, errRateLimited.WithRetryAfter(g.RetryAfter)
+	case store.ConcurrencyLimited:
+		return g, errConcurrency.WithRetryAfter(g.RetryAfter)
+	case store.BudgetExceeded:
+		return g, errBudget
+	case store.SubjectLimitReached:
+		return g, errSubject.WithRetryAfter(g.RetryAfter)
+	}
+	return g, apierror.Internal
+}
+
+// setRateHeaders writes the x-ratelimit-* headers OpenAI SDKs read, for
+// the limits the token carries. They replace the provider's own: what the
+// client must respect is the token's limit.
+func setRateHeaders(hdr http.Header, c *token.Claims, g store.Grant) {
+	if c.RPM > 0 {
+		hdr.Set("X-Ratelimit-Limit-Requests", strconv.FormatInt(c.RPM, 10))
+		hdr.Set("X-Ratelimit-Remaining-Requests", strconv.FormatInt(g.RPMRemaining, 10))
+		hdr.Set("X-Ratelimit-Reset-Requests", formatReset(g.RPMReset))
+	}
+	if c.TokenBudget > 0 {
+		hdr.Set("X-Ratelimit-Limit-Tokens", strconv.FormatInt(c.TokenBudget, 10))
+		hdr.Set("X-Ratelimit-Remaining-Tokens", strconv.FormatInt(max(g.BudgetRemaining, 0), 10))
+	}
+}
+
+// formatReset writes a duration the way OpenAI does ("1s", "6m0s", "120ms").
+func formatReset(d time.Duration) string {
+	if d < time.Second {
+		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	}
+	return d.Round(time.Second).String()
+}

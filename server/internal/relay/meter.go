@@ -1,0 +1,110 @@
+package relay
+
+import (
+	"bytes"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/relayapi/relayapi/server/internal/usage"
+)
+
+// maxJSONUsageBody bounds how much of a non-streamed response is kept to
+// read its usage; larger answers (files, audio) are counted as unreported.
+const maxJSONUsageBody = 8 << 20
+
+// meteredBody sits between the provider's response body and the proxy's
+// copy loop: it feeds an SSE meter or keeps a bounded copy of a JSON body,
+// cuts a stream that would pass the token budget, and on a client that
+// left, drains the provider (drain mode) for its exact usage.
+type meteredBody struct {
+	rc      io.ReadCloser
+	c       *call
+	sse     *usage.Meter
+	json    *bytes.Buffer
+	cap     int64 // completion cap from the budget, 0 = none
+	mu      sync.Mutex
+	eof     bool
+	cut     bool
+	bytes   int64
+	dropped bool // JSON body over maxJSONUsageBody
+}
+
+func newMeteredBody(c *call, rc io.ReadCloser, eventStream bool) *meteredBody {
+	m := &meteredBody{rc: rc, c: c, cap: c.grant.CompletionCap}
+	if eventStream {
+		m.sse = usage.NewMeter(c.format)
+	} else {
+		m.json = &bytes.Buffer{}
+	}
+	return m
+}
+
+func (m *meteredBody) Read(p []byte) (int, error) {
+	n, err := m.rc.Read(p)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n > 0 {
+		m.observe(p[:n])
+	}
+	if err == io.EOF {
+		m.eof = true
+	}
+	if m.sse != nil && m.cap > 0 && !m.sse.Usage().Reported && m.sse.EstimatedCompletion() > m.cap {
+		// The provider ignored the clamped max_tokens: stop before the
+		// budget is overshot.
+		m.cut = true
+		m.c.fields.Code = "budget_exceeded"
+		return n, io.EOF
+	}
+	return n, err
+}
+
+func (m *meteredBody) observe(p []byte) {
+	m.bytes += int64(len(p))
+	if m.sse != nil {
+		_, _ = m.sse.Write(p)
+		return
+	}
+	if m.dropped {
+		return
+	}
+	if m.json.Len()+len(p) > maxJSONUsageBody {
+		m.dropped = true
+		m.json = nil
+		return
+	}
+	m.json.Write(p)
+}
+
+// Close drains the rest of a stream when the client left early and the
+// relay is in drain mode, so the provider's own usage can be recorded.
+func (m *meteredBody) Close() error {
+	m.mu.Lock()
+	drain := !m.eof && !m.cut && m.c.h.opts.Drain && m.sse != nil
+	m.mu.Unlock()
+	if drain {
+		timer := time.AfterFunc(m.c.h.opts.DrainTimeout, func() { m.c.cancelUp() })
+		_, _ = io.Copy(io.Discard, readerFunc(m.Read))
+		timer.Stop()
+	}
+	return m.rc.Close()
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// usage reports what the response said about tokens.
+func (m *meteredBody) usage() usage.Usage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sse != nil {
+		_ = m.sse.Close()
+		return m.sse.Usage()
+	}
+	if m.json == nil {
+		return usage.Usage{}
+	}
+	return usage.FromJSON(m.c.format, m.json.Bytes())
+}

@@ -1,0 +1,57 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+)
+
+// pruneEvery is how often expired token state and old log lines go.
+const pruneEvery = time.Hour
+
+// prune enforces request_log.retention until ctx ends.
+func (r *Relay) prune(ctx context.Context) {
+	ticker := time.NewTicker(pruneEvery)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			before := time.Now().Add(-r.cfg.RequestLog.Retention.D())
+			pctx, cancel := context.WithTimeout(ctx, time.Minute)
+			if err := r.store.Prune(pctx, before); err != nil {
+				r.log.Warn("pruning old usage state failed", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// serveMetrics serves /metrics on its own address when metrics.listen is
+// set, so it can stay off the public interface.
+func (r *Relay) serveMetrics(ctx context.Context) error {
+	if r.metrics == nil || r.cfg.Metrics.Listen == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", r.cfg.Metrics.Listen)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", r.metrics.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			r.log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	r.log.Info("metrics listening", "addr", ln.Addr().String())
+	return nil
+}

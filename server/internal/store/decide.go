@@ -1,0 +1,75 @@
+package store
+
+import "time"
+
+// State is what a store holds for one admission decision. Stores load it,
+// call Decide, and write back what Decide granted, all in one atomic step
+// (a transaction or a script), so every backend applies identical rules.
+type State struct {
+	Revoked      bool
+	Calls        int64
+	RPMTAT       int64 // GCRA theoretical arrival time, Unix ms
+	ActiveLeases int64
+	TokensUsed   int64
+	Reserved     int64
+	SubjectCalls int64 // calls of the subject in the current window
+}
+
+const minute = int64(time.Minute / time.Millisecond)
+
+// Decide applies the limits in a fixed order: revocation, calls, the
+// subject's window, rate, concurrency, budget. A refusal changes nothing.
+// On admission the caller adds one call, one subject call and one lease,
+// stores NewTAT, and adds Grant.Reserved to the reservation.
+func Decide(s State, a Admission) (g Grant, newTAT int64) {
+	now := a.Now.UnixMilli()
+	switch {
+	case s.Revoked:
+		return Grant{Decision: Revoked}, s.RPMTAT
+	case a.MaxCalls > 0 && s.Calls >= a.MaxCalls:
+		return Grant{Decision: CallLimitReached, Calls: s.Calls}, s.RPMTAT
+	case a.SubjectLimit.Calls > 0 && s.SubjectCalls >= a.SubjectLimit.Calls:
+		end := WindowStart(a.Now, a.SubjectLimit.Window).Add(a.SubjectLimit.Window)
+		return Grant{Decision: SubjectLimitReached, RetryAfter: end.Sub(a.Now)}, s.RPMTAT
+	}
+	g = Grant{Decision: Admitted, Calls: s.Calls + 1}
+	newTAT = s.RPMTAT
+	if a.RPM > 0 {
+		interval := minute / a.RPM
+		tat := max(s.RPMTAT, now)
+		next := tat + interval
+		if next-now > minute {
+			wait := time.Duration(next-now-minute) * time.Millisecond
+			return Grant{Decision: RateLimited, RetryAfter: wait, RPMReset: time.Duration(tat-now) * time.Millisecond}, s.RPMTAT
+		}
+		newTAT = next
+		g.RPMRemaining = (minute - (next - now)) / interval
+		g.RPMReset = time.Duration(next-now) * time.Millisecond
+	}
+	if a.Concurrency > 0 && s.ActiveLeases >= a.Concurrency {
+		return Grant{Decision: ConcurrencyLimited, RetryAfter: time.Second}, s.RPMTAT
+	}
+	if a.TokenBudget > 0 {
+		remaining := a.TokenBudget - s.TokensUsed - s.Reserved
+		prompt := max(a.PromptEstimate, 1)
+		if remaining <= prompt {
+			return Grant{Decision: BudgetExceeded, BudgetRemaining: max(remaining, 0)}, s.RPMTAT
+		}
+		completion := remaining - prompt
+		if a.RequestedMaxTokens > 0 {
+			completion = min(completion, a.RequestedMaxTokens)
+		}
+		g.CompletionCap = completion
+		g.Reserved = prompt + completion
+		g.BudgetRemaining = remaining - g.Reserved
+	}
+	return g, newTAT
+}
+
+// WindowStart is the start of the fixed window containing t.
+func WindowStart(t time.Time, window time.Duration) time.Time {
+	if window <= 0 {
+		return time.Unix(0, 0)
+	}
+	return t.Truncate(window)
+}

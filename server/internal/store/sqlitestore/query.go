@@ -1,0 +1,187 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/relayapi/relayapi/server/internal/store"
+)
+
+const usageColumns = `u.jti, u.subject, u.calls, u.max_calls, u.prompt_tokens, u.completion_tokens,
+	u.token_budget, u.first_seen, u.last_seen, u.expires_at, u.last_error,
+	(SELECT COALESCE(SUM(reserved), 0) FROM leases l WHERE l.jti = u.jti),
+	EXISTS (SELECT 1 FROM revocations r WHERE r.jti = u.jti)`
+
+func scanUsage(row interface{ Scan(...any) error }) (store.Usage, error) {
+	var u store.Usage
+	var first, last, exp int64
+	err := row.Scan(&u.TokenID, &u.Subject, &u.Calls, &u.MaxCalls, &u.PromptTokens, &u.CompletionTokens,
+		&u.TokenBudget, &first, &last, &exp, &u.LastError, &u.Reserved, &u.Revoked)
+	u.FirstSeen, u.LastSeen, u.ExpiresAt = time.UnixMilli(first), time.UnixMilli(last), time.Unix(exp, 0)
+	return u, err
+}
+
+func (s *Store) Usage(ctx context.Context, jti string) (store.Usage, bool, error) {
+	u, err := scanUsage(s.db.QueryRowContext(ctx, `SELECT `+usageColumns+` FROM token_usage u WHERE u.jti = ?`, jti))
+	if err == nil {
+		return u, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return u, false, unavailable(err)
+	}
+	var one int
+	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM revocations WHERE jti = ?`, jti).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.Usage{}, false, nil
+	case err != nil:
+		return store.Usage{}, false, unavailable(err)
+	}
+	return store.Usage{TokenID: jti, Revoked: true}, true, nil
+}
+
+func (s *Store) Tokens(ctx context.Context, f store.TokenFilter) ([]store.Usage, string, error) {
+	limit := clampLimit(f.Limit)
+	after, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+usageColumns+` FROM token_usage u
+WHERE (?1 = '' OR u.subject = ?1) AND u.jti > ?2 ORDER BY u.jti LIMIT ?3`, f.Subject, after, limit+1)
+	if err != nil {
+		return nil, "", unavailable(err)
+	}
+	defer rows.Close()
+	var page []store.Usage
+	for rows.Next() {
+		u, err := scanUsage(rows)
+		if err != nil {
+			return nil, "", unavailable(err)
+		}
+		page = append(page, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", unavailable(err)
+	}
+	next := ""
+	if len(page) > limit {
+		page = page[:limit]
+		next = encodeCursor(page[limit-1].TokenID)
+	}
+	return page, next, nil
+}
+
+func (s *Store) Log(ctx context.Context, records []store.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO request_log (time, request_id, jti, subject, provider, model,
+	path, status, latency_us, ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, r := range records {
+			if _, err := stmt.ExecContext(ctx, r.Time.UnixMilli(), r.RequestID, r.TokenID, r.Subject, r.Provider,
+				r.Model, r.Path, r.Status, r.Latency.Microseconds(), r.TTFB.Microseconds(), r.PromptTokens,
+				r.CompletionTokens, r.Estimated, r.BytesIn, r.BytesOut, r.ErrorCode); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
+	limit := clampLimit(f.Limit)
+	before := int64(1<<63 - 1)
+	if f.Cursor != "" {
+		c, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		if before, err = strconv.ParseInt(c, 10, 64); err != nil {
+			return nil, "", errBadCursor
+		}
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, time, request_id, jti, subject, provider, model, path, status,
+	latency_us, ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code
+FROM request_log WHERE (?1 = '' OR jti = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3`, f.TokenID, before, limit+1)
+	if err != nil {
+		return nil, "", unavailable(err)
+	}
+	defer rows.Close()
+	var page []store.Record
+	var ids []int64
+	for rows.Next() {
+		var r store.Record
+		var id, t, lat, ttfb int64
+		if err := rows.Scan(&id, &t, &r.RequestID, &r.TokenID, &r.Subject, &r.Provider, &r.Model, &r.Path, &r.Status,
+			&lat, &ttfb, &r.PromptTokens, &r.CompletionTokens, &r.Estimated, &r.BytesIn, &r.BytesOut, &r.ErrorCode); err != nil {
+			return nil, "", unavailable(err)
+		}
+		r.Time, r.Latency, r.TTFB = time.UnixMilli(t), time.Duration(lat)*time.Microsecond, time.Duration(ttfb)*time.Microsecond
+		page, ids = append(page, r), append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", unavailable(err)
+	}
+	next := ""
+	if len(page) > limit {
+		page = page[:limit]
+		next = encodeCursor(strconv.FormatInt(ids[limit-1], 10))
+	}
+	return page, next, nil
+}
+
+func (s *Store) Prune(ctx context.Context, before time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		ms, secs := before.UnixMilli(), before.Unix()
+		for _, q := range []struct {
+			sql string
+			arg int64
+		}{
+			{`DELETE FROM request_log WHERE time < ?`, ms},
+			{`DELETE FROM leases WHERE jti IN (SELECT jti FROM token_usage WHERE expires_at < ?)`, secs},
+			{`DELETE FROM token_usage WHERE expires_at < ?`, secs},
+			{`DELETE FROM revocations WHERE expires_at <> 0 AND expires_at < ?`, secs},
+			{`DELETE FROM subject_usage WHERE window_start < ?`, ms},
+		} {
+			if _, err := tx.ExecContext(ctx, q.sql, q.arg); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+var errBadCursor = store.ErrBadCursor
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 50
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
+
+func encodeCursor(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func decodeCursor(c string) (string, error) {
+	if c == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", errBadCursor
+	}
+	return string(b), nil
+}
