@@ -113,8 +113,17 @@ type Admin struct {
 
 // Store selects the usage store.
 type Store struct {
-	Driver string `json:"driver"` // sqlite, redis, postgres
-	URL    string `json:"url"`
+	Driver   string   `json:"driver"` // sqlite, redis, postgres
+	URL      string   `json:"url"`
+	PoolSize int      `json:"pool_size"` // 0: the driver's default
+	Timeout  Duration `json:"timeout"`   // per store operation
+	// OnUnavailable: fail_closed answers 503 store_unavailable when the
+	// store cannot be reached; fail_open forwards unmetered (weaker).
+	OnUnavailable string `json:"on_unavailable"`
+	// LogDriver/LogURL put the request log in another store (postgres)
+	// while the counters stay in Driver (e.g. redis). Empty: same store.
+	LogDriver string `json:"log_driver"`
+	LogURL    string `json:"log_url"`
 }
 
 // Token configures token decoding.
@@ -163,7 +172,7 @@ func Default() Config {
 		KeyFiles:  []string{"default.rai"},
 		Log:       Log{Level: "info", Format: "json"},
 		Providers: map[string]Provider{},
-		Store:     Store{Driver: "sqlite"},
+		Store:     Store{Driver: "sqlite", Timeout: Duration(2 * time.Second), OnUnavailable: "fail_closed"},
 		Token:     Token{Leeway: Duration(30 * time.Second), CacheSize: 10000},
 		Limits: Limits{
 			MaxBodyBytes: 32 << 20, MaxHeaderBytes: 64 << 10,
@@ -278,15 +287,7 @@ func (c *Config) Validate() error {
 			bad("providers."+name, "%v", err)
 		}
 	}
-	switch c.Store.Driver {
-	case "sqlite":
-	case "redis", "postgres":
-		if c.Store.URL == "" {
-			bad("store.url", "is required for driver %s", c.Store.Driver)
-		}
-	default:
-		bad("store.driver", "%q is not sqlite, redis or postgres", c.Store.Driver)
-	}
+	c.validateStore(bad)
 	if c.Token.Leeway < 0 || c.Token.Leeway.D() > 10*time.Minute {
 		bad("token.leeway", "must be between 0s and 10m")
 	}
@@ -330,6 +331,40 @@ func (c *Config) validateLimits(bad func(string, string, ...any)) {
 		if d <= 0 {
 			bad(key, "must be a positive duration")
 		}
+	}
+}
+
+func (c *Config) validateStore(bad func(string, string, ...any)) {
+	st := c.Store
+	switch st.Driver {
+	case "sqlite":
+	case "redis", "postgres":
+		if st.URL == "" {
+			bad("store.url", "is required for driver %s", st.Driver)
+		}
+	default:
+		bad("store.driver", "%q is not sqlite, redis or postgres", st.Driver)
+	}
+	switch st.LogDriver {
+	case "":
+		if st.LogURL != "" {
+			bad("store.log_url", "is set but store.log_driver is empty")
+		}
+	case "postgres":
+		if st.LogURL == "" {
+			bad("store.log_url", "is required when store.log_driver is set")
+		}
+	default:
+		bad("store.log_driver", "%q is not postgres (or empty for the main store)", st.LogDriver)
+	}
+	if !oneOf(st.OnUnavailable, "fail_closed", "fail_open") {
+		bad("store.on_unavailable", "%q is not fail_closed or fail_open", st.OnUnavailable)
+	}
+	if st.PoolSize < 0 {
+		bad("store.pool_size", "must not be negative (0: driver default)")
+	}
+	if st.Timeout <= 0 {
+		bad("store.timeout", "must be a positive duration")
 	}
 }
 

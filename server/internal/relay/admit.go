@@ -34,7 +34,11 @@ func (h *Handler) admit(ctx context.Context, c *token.Claims, promptEstimate, re
 	g, err := h.opts.Store.Admit(ctx, a)
 	h.opts.Metrics.StoreLatency("admit", time.Since(start), err)
 	if err != nil {
-		h.log.Error("usage store failed", "jti", c.ID, "err", err)
+		if h.opts.FailOpen {
+			h.log.Warn("usage store unreachable: forwarding unmetered (store.on_unavailable=fail_open)", "jti", c.ID, "err", err)
+			return store.Grant{Decision: store.Admitted}, nil
+		}
+		h.log.Error("usage store unreachable: call refused", "jti", c.ID, "err", err)
 		return g, apierror.StoreDown
 	}
 	switch g.Decision {

@@ -55,6 +55,9 @@ type Options struct {
 	// for at most DrainTimeout; otherwise the upstream is cancelled.
 	Drain        bool
 	DrainTimeout time.Duration
+	// FailOpen forwards calls unmetered while the store is unreachable
+	// (weaker: no limit holds meanwhile); otherwise they get 503.
+	FailOpen bool
 	// Metrics and RequestLog are optional.
 	Metrics    *metrics.Metrics
 	RequestLog *requestlog.Writer

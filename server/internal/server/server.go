@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/admin"
@@ -26,7 +25,6 @@ import (
 	"github.com/relayapi/relayapi/server/internal/requestlog"
 	"github.com/relayapi/relayapi/server/internal/retry"
 	"github.com/relayapi/relayapi/server/internal/store"
-	"github.com/relayapi/relayapi/server/internal/store/sqlitestore"
 	"github.com/relayapi/relayapi/server/token"
 )
 
@@ -90,6 +88,7 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		DrainTimeout: cfg.Accounting.DrainTimeout.D(),
 		Metrics:      m,
 		RequestLog:   writer,
+		FailOpen:     cfg.Store.OnUnavailable == "fail_open",
 	})
 	if err != nil {
 		st.Close()
@@ -104,18 +103,6 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 	})
 	log.Info("relay configured", "providers", providers.Names(), "keys", keys.Len(), "store", cfg.Store.Driver)
 	return &Relay{cfg: cfg, log: log, store: st, reqlog: writer, metrics: m, handler: root}, nil
-}
-
-func openStore(cfg config.Config) (store.Store, error) {
-	switch cfg.Store.Driver {
-	case "sqlite":
-		path := cfg.Store.URL
-		if path == "" {
-			path = filepath.Join(cfg.DataDir, "relayapi.db")
-		}
-		return sqlitestore.Open(path)
-	}
-	return nil, fmt.Errorf("store.driver %q is not available in this build yet", cfg.Store.Driver)
 }
 
 func newTransport(t config.Timeouts) *http.Transport {

@@ -25,7 +25,7 @@ import (
 // stack is a whole relay (real config, keyring, SQLite store, handlers)
 // behind httptest, in front of an upstream handler.
 type stack struct {
-	t        *testing.T
+	t        testing.TB
 	url      string
 	mint     *token.MintKey
 	upstream *httptest.Server
@@ -55,7 +55,7 @@ const (
 	adminKey = "rak_test_admin_key_000000000000"
 )
 
-func newStack(t *testing.T, upstream http.Handler, mutate func(*config.Config)) *stack {
+func newStack(t testing.TB, upstream http.Handler, mutate func(*config.Config)) *stack {
 	t.Helper()
 	up := httptest.NewServer(upstream)
 	t.Cleanup(up.Close)

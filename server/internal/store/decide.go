@@ -43,7 +43,12 @@ func Decide(s State, a Admission) (g Grant, newTAT int64) {
 			return Grant{Decision: RateLimited, RetryAfter: wait, RPMReset: time.Duration(tat-now) * time.Millisecond}, s.RPMTAT
 		}
 		newTAT = next
-		g.RPMRemaining = (minute - (next - now)) / interval
+		// Above 60,000 rpm the spacing rounds to 0 ms: no call is spaced
+		// out at this resolution, which every backend applies alike.
+		g.RPMRemaining = a.RPM
+		if interval > 0 {
+			g.RPMRemaining = (minute - (next - now)) / interval
+		}
 		g.RPMReset = time.Duration(next-now) * time.Millisecond
 	}
 	if a.Concurrency > 0 && s.ActiveLeases >= a.Concurrency {

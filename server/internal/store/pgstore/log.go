@@ -1,0 +1,114 @@
+package pgstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/relayapi/relayapi/server/internal/store"
+)
+
+var logColumns = []string{"time", "request_id", "jti", "subject", "provider", "model", "path", "status",
+	"latency_us", "ttfb_us", "prompt_tokens", "completion_tokens", "estimated", "bytes_in", "bytes_out", "error_code"}
+
+// Log appends records with one COPY: a batch costs one round trip and
+// one commit, and ids follow the slice order.
+func (s *Store) Log(ctx context.Context, records []store.Record) error {
+	if len(records) == 0 {
+		return nil
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	rows := pgx.CopyFromSlice(len(records), func(i int) ([]any, error) {
+		r := records[i]
+		return []any{r.Time, text(r.RequestID), text(r.TokenID), text(r.Subject), text(r.Provider),
+			text(r.Model), text(r.Path), r.Status, r.Latency.Microseconds(), r.TTFB.Microseconds(),
+			r.PromptTokens, r.CompletionTokens, r.Estimated, r.BytesIn, r.BytesOut, text(r.ErrorCode)}, nil
+	})
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"relayapi_request_log"}, logColumns, rows)
+	return s.fail(err)
+}
+
+// text makes a string storable: PostgreSQL rejects NUL bytes and invalid
+// UTF-8, and one odd model name or path must not lose the whole batch.
+func text(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// Requests reads the log newest first; the cursor is the last id served.
+func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
+	limit := clampLimit(f.Limit)
+	before := int64(1<<63 - 1)
+	if f.Cursor != "" {
+		c, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		if before, err = strconv.ParseInt(c, 10, 64); err != nil {
+			return nil, "", store.ErrBadCursor
+		}
+	}
+	ctx, cancel := s.op(ctx)
+	defer cancel()
+	const cols = `SELECT id, time, request_id, jti, subject, provider, model, path, status, latency_us, ttfb_us,
+	prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code FROM relayapi_request_log `
+	var rows pgx.Rows
+	var err error
+	if f.TokenID == "" {
+		rows, err = s.pool.Query(ctx, cols+`WHERE id < $1 ORDER BY id DESC LIMIT $2`, before, limit+1)
+	} else {
+		rows, err = s.pool.Query(ctx, cols+`WHERE jti = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, f.TokenID, before, limit+1)
+	}
+	if err != nil {
+		return nil, "", s.fail(err)
+	}
+	page, err := pgx.CollectRows(rows, scanRecord)
+	if err != nil {
+		return nil, "", s.fail(err)
+	}
+	next := ""
+	if len(page) > limit {
+		page = page[:limit]
+		next = encodeCursor(strconv.FormatInt(page[limit-1].id, 10))
+	}
+	records := make([]store.Record, len(page))
+	for i, r := range page {
+		records[i] = r.Record
+	}
+	return records, next, nil
+}
+
+type logRow struct {
+	id int64
+	store.Record
+}
+
+func scanRecord(row pgx.CollectableRow) (logRow, error) {
+	var r logRow
+	var lat, ttfb int64
+	err := row.Scan(&r.id, &r.Time, &r.RequestID, &r.TokenID, &r.Subject, &r.Provider, &r.Model, &r.Path, &r.Status,
+		&lat, &ttfb, &r.PromptTokens, &r.CompletionTokens, &r.Estimated, &r.BytesIn, &r.BytesOut, &r.ErrorCode)
+	r.Latency, r.TTFB = time.Duration(lat)*time.Microsecond, time.Duration(ttfb)*time.Microsecond
+	return r, err
+}
+
+// Prune deletes log records older than before and the state of tokens
+// that expired before it, in one transaction.
+func (s *Store) Prune(ctx context.Context, before time.Time) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, q := range []string{
+			`DELETE FROM relayapi_request_log WHERE time < $1`,
+			`DELETE FROM relayapi_leases WHERE jti IN (SELECT jti FROM relayapi_tokens WHERE expires_at < $1)`,
+			`DELETE FROM relayapi_tokens WHERE expires_at < $1`,
+			`DELETE FROM relayapi_revocations WHERE expires_at < $1`, // NULL: kept
+			`DELETE FROM relayapi_subject_windows WHERE window_start < $1`,
+		} {
+			b.Queue(q, before)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+}

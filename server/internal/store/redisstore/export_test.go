@@ -1,0 +1,6 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// NewWithClient lets tests run the store on a Redis Cluster client.
+func NewWithClient(c redis.UniversalClient) *Store { return newStore(c) }

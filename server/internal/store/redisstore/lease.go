@@ -1,0 +1,36 @@
+package redisstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/relayapi/relayapi/server/internal/store"
+)
+
+// RenewLease extends a live lease; a lapsed one is not revived.
+func (s *Store) RenewLease(ctx context.Context, jti, leaseID string, ttl time.Duration, now time.Time) error {
+	k := keysOf(jti)
+	err := s.scripts.renew.Run(ctx, s.rdb, []string{k.leases},
+		leaseID, now.UnixMilli(), now.Add(ttl).UnixMilli()).Err()
+	return unavailable("renew lease", err)
+}
+
+// Settle releases the lease and its reservation, adds the tokens used and
+// gives the call back on refund; a lapsed lease is not charged twice.
+func (s *Store) Settle(ctx context.Context, st store.Settlement) error {
+	k := keysOf(st.TokenID)
+	err := s.scripts.settle.Run(ctx, s.rdb, []string{k.usage, k.leases, k.reserved},
+		st.LeaseID, st.PromptTokens, st.CompletionTokens, boolArg(st.Refund), st.LastError).Err()
+	return unavailable("settle", err)
+}
+
+// Revoke records the revocation. It expires with the token's state when
+// the token is known. A token never seen has no known exp, so its
+// revocation is kept without expiry until the token is first presented:
+// a TTL would let a long-lived revoked token work again once it lapsed.
+// Such revocations are operator actions, few and tiny.
+func (s *Store) Revoke(ctx context.Context, jti string, now time.Time) error {
+	k := keysOf(jti)
+	err := s.scripts.revoke.Run(ctx, s.rdb, []string{k.revoked, k.usage}, now.UnixMilli()).Err()
+	return unavailable("revoke", err)
+}
