@@ -12,7 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from relaytest import RUNNING, Keys, Minted, Mock, Relay, build_binaries, free_port, keygen, mint_token
+from relaytest import (
+    RUNNING,
+    Keys,
+    Minted,
+    Mock,
+    Relay,
+    build_binaries,
+    free_port,
+    keygen,
+    mint_token,
+)
 
 
 @pytest.fixture(scope="session")

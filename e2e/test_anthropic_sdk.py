@@ -6,7 +6,12 @@ from __future__ import annotations
 import anthropic
 import pytest
 
-from relaytest import anthropic_client, assert_forwarded_safely, expected_completion, prompt_tokens
+from relaytest import (
+    anthropic_client,
+    assert_forwarded_safely,
+    expected_completion,
+    prompt_tokens,
+)
 
 MODEL = "claude-mock-1"
 PROMPT = "Tell me about relays"

@@ -775,3 +775,13 @@ def test_deployment_doc_references_existing_files():
         if ref.startswith("deploy/keys/") and ref != "deploy/keys/README.md":
             continue
         assert (ROOT / ref).exists(), f"docs/deployment.md names {ref}, which does not exist"
+
+
+def test_nginx_access_log_never_records_the_request_uri():
+    """Tokens travel in the path and query: the load balancer's log must not
+    contain $request, $request_uri, $uri or $args."""
+    conf = (DEPLOY / "nginx.conf").read_text()
+    assert "log_format relayapi_redacted" in conf and "access_log /var/log/nginx/access.log relayapi_redacted" in conf
+    fmt = conf.split("log_format relayapi_redacted", 1)[1].split(";", 1)[0]
+    for leaky in ("$request ", "$request'", "$request\"", "$request_uri", "$uri", "$args", "$query_string"):
+        assert leaky not in fmt, f"{leaky} would log tokens"

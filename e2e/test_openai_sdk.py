@@ -11,7 +11,13 @@ import httpx
 import openai
 import pytest
 
-from relaytest import assert_forwarded_safely, expected_completion, openai_client, prompt_tokens, wait_until
+from relaytest import (
+    assert_forwarded_safely,
+    expected_completion,
+    openai_client,
+    prompt_tokens,
+    wait_until,
+)
 
 PROMPT = "Say hello to RelayAPI"
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": PROMPT}]

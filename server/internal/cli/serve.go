@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/relayapi/relayapi/server/internal/config"
+	"github.com/relayapi/relayapi/server/internal/rlimit"
 	"github.com/relayapi/relayapi/server/internal/server"
 )
 
@@ -46,6 +47,12 @@ config.json, then defaults. See docs/configuration.md.`,
 			log := newLogger(cmd.ErrOrStderr(), cfg.Log)
 			if wrote {
 				log.Info("wrote a default config (it holds the admin key: keep it private)", "file", configPath)
+			}
+			// Each open request holds two sockets: run with the hard limit.
+			if before, after, err := rlimit.RaiseNoFile(); err != nil {
+				log.Warn("could not raise the file descriptor limit", "soft", before, "error", err)
+			} else if after > 0 {
+				log.Info("file descriptor limit", "soft", after)
 			}
 			keys, err := server.LoadKeys(cfg.KeyFiles, cfg.Listen, log)
 			if err != nil {
