@@ -1,0 +1,356 @@
+// The playground in a real browser: Debian's Chromium (driven by playwright-core)
+// opens examples/web on its own origin; the page streams a chat through the real
+// `relayapi serve` in front of the Go mock provider, on another origin, so the
+// CORS preflight and the streaming fetch are the browser's own.
+//
+// Needs: /usr/bin/chromium (apt-get install chromium; CHROMIUM_BIN overrides),
+// sdk/js built (npm ci && npm run build), examples/web installed (npm ci), and
+// the Go binaries from RELAYAPI_BIN / MOCKPROVIDER_BIN, else `go build` of ../../server.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
+const exampleDir = join(repo, 'examples/web');
+const artifacts = join(repo, 'e2e/artifacts');
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
+// The real provider key: the backend puts it inside each (encrypted) token; the
+// page must never carry it in clear.
+const REAL_KEY = `sk-e2e-real-upstream-${randomBytes(12).toString('hex')}`;
+const ADMIN_KEY = `e2e-admin-${randomBytes(12).toString('hex')}`;
+const CHUNK_DELAY_MS = 250;
+const WAIT = { timeout: 15_000 };
+
+const execFileP = promisify(execFile);
+const children = [];
+let work;
+let userDataDir;
+let context;
+let page;
+let relayURL;
+let mockURL;
+let pageOrigin;
+const requests = []; // every request the browser made
+const sessionBodies = []; // what /api/session handed the page
+const consoleErrors = [];
+
+// --- processes -------------------------------------------------------------
+
+function start(name, bin, args, { env = {}, ready }) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const proc = { name, child, log: '', lines: [] };
+  const exited = new Promise((r) => child.once('exit', (code, signal) => r(code ?? signal)));
+  proc.exited = exited;
+  children.push(proc);
+  const matched = new Promise((resolveReady, reject) => {
+    const onData = (d) => {
+      proc.log += d;
+      const m = proc.log.match(ready);
+      if (m) resolveReady(m);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    exited.then((code) => reject(new Error(`${name} exited (${code}) before it was ready:\n${proc.log}`)));
+    setTimeout(() => reject(new Error(`${name} not ready within 20 s:\n${proc.log}`)), 20_000).unref();
+  });
+  return matched;
+}
+
+async function stop(proc) {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 5_000);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+async function goBinary(name, envVar) {
+  if (process.env[envVar]) return process.env[envVar];
+  const out = join(work, 'bin', name);
+  await execFileP('go', ['build', '-o', out, `./cmd/${name}`], { cwd: join(repo, 'server'), timeout: 300_000 });
+  return out;
+}
+
+const relayProc = () => children.find((p) => p.name === 'relayapi');
+
+// The relay's access log: one JSON line per request, token redacted.
+function accessLog() {
+  return relayProc()
+    .log.split('\n')
+    .filter((l) => l.includes('"msg":"request"'))
+    .map((l) => JSON.parse(l));
+}
+
+async function mockStats() {
+  const res = await fetch(`${mockURL}/_mock/stats`);
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+// --- the page ----------------------------------------------------------------
+
+const lastAnswer = () => page.locator('.msg.assistant').last();
+
+async function send(scenario, message) {
+  await page.selectOption('#scenario', scenario);
+  await page.fill('#message', message);
+  await page.click('#send');
+}
+
+// Waits until the last answer has finished (done or error), then checks which.
+async function waitAnswerState(state) {
+  await page.waitForFunction(
+    () => ['done', 'error'].includes([...document.querySelectorAll('.msg.assistant')].at(-1)?.dataset.state),
+    null,
+    WAIT,
+  );
+  assert.equal(await lastAnswer().getAttribute('data-state'), state, await lastAnswer().innerText());
+}
+
+// --- setup and teardown ---------------------------------------------------------
+
+before(
+  async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    if (!existsSync(join(repo, 'sdk/js/dist/index.js')))
+      throw new Error('build the JS SDK first: cd sdk/js && npm ci && npm run build');
+    if (!existsSync(join(exampleDir, 'node_modules/openai')))
+      throw new Error('install the example first: cd examples/web && npm ci');
+    work = await mkdtemp(join(tmpdir(), 'relayapi-browser-'));
+    const [relayBin, mockBin] = await Promise.all([
+      goBinary('relayapi', 'RELAYAPI_BIN'),
+      goBinary('mockprovider', 'MOCKPROVIDER_BIN'),
+    ]);
+
+    const mock = await start(
+      'mockprovider',
+      mockBin,
+      ['--listen', '127.0.0.1:0', '--chunk-delay', `${CHUNK_DELAY_MS}ms`],
+      {
+        ready: /listening on (\S+)/,
+      },
+    );
+    mockURL = `http://${mock[1]}`;
+
+    const rai = join(work, 'app.rai');
+    await execFileP(relayBin, ['keygen', '--method', 'aes', '--out', rai]);
+    const config = join(work, 'config.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        providers: { mock: { base_url: mockURL, auth: 'bearer' } },
+        admin: { key: ADMIN_KEY },
+        store: { driver: 'sqlite', url: '' },
+        token: { leeway: '0s' }, // so the expired scenario waits ~2 s, not 31 s
+      }),
+    );
+    const relay = await start(
+      'relayapi',
+      relayBin,
+      ['serve', '--config', config, '--rai', rai, '--data', join(work, 'data'), '--listen', '127.0.0.1:0'],
+      { ready: /"msg":"relay listening","addr":"([^"]+)"/ },
+    );
+    relayURL = `http://${relay[1]}`;
+
+    const web = await start('example backend', process.execPath, [join(exampleDir, 'server.mjs')], {
+      env: {
+        RELAYAPI_RAI: rai,
+        RELAYAPI_URL: relayURL,
+        RELAYAPI_PROVIDER: 'mock',
+        OPENAI_API_KEY: REAL_KEY,
+        RELAYAPI_LEEWAY: '0',
+        HOST: '127.0.0.1',
+        PORT: '0',
+      },
+      ready: /listening on (http:\S+)/,
+    });
+    pageOrigin = web[1];
+    assert.notEqual(
+      new URL(pageOrigin).origin,
+      new URL(relayURL).origin,
+      'the page and the relay must be different origins',
+    );
+
+    userDataDir = await mkdtemp(join(tmpdir(), 'relayapi-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 900, height: 1000 },
+      timeout: 30_000,
+    });
+    context.setDefaultTimeout(15_000);
+    context.on('request', (r) => requests.push(r));
+    context.on('response', async (r) => {
+      if (new URL(r.url()).pathname === '/api/session') sessionBodies.push(await r.text().catch(() => ''));
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    await page.goto(`${pageOrigin}/`);
+    await page.waitForFunction(() => document.querySelector('#scenario-hint')?.textContent !== '');
+  },
+  { timeout: 360_000 },
+);
+
+after(async () => {
+  if (context) await Promise.race([context.close(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+  await Promise.all(children.map(stop));
+  for (const dir of [userDataDir, work]) if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+// --- the tests --------------------------------------------------------------------
+
+describe('playground page in Chromium, cross-origin to the relay', () => {
+  it('renders the streamed answer chunk by chunk, before the provider has finished', async (t) => {
+    const message = 'please stream these words one at a time for the browser';
+    const expected = `Hello from mock: ${message}`;
+    const chunks = expected.split(' ').length;
+    const before = await mockStats();
+    const started = Date.now();
+    await send('ok', message);
+
+    // The first chunk is in the DOM...
+    await page.waitForFunction(
+      () => {
+        const m = [...document.querySelectorAll('.msg.assistant')].at(-1);
+        return m?.querySelector('.text')?.textContent.startsWith('Hello') ?? false;
+      },
+      null,
+      { ...WAIT, polling: 20 },
+    );
+    const firstSeen = Date.now() - started;
+    // ...while the mock is still streaming: the last chunk has not been sent.
+    const during = await mockStats();
+    const partial = await lastAnswer().locator('.text').textContent();
+    assert.equal(during.streams_completed, before.streams_completed, 'the mock finished before the first chunk showed');
+    assert.ok(during.in_flight >= 1, `mock in_flight ${during.in_flight}`);
+    assert.ok(partial.length < expected.length, `already complete at first sight: ${partial}`);
+
+    await waitAnswerState('done');
+    const total = Date.now() - started;
+    assert.equal(await lastAnswer().locator('.text').textContent(), expected);
+    assert.equal(await lastAnswer().getAttribute('data-chunks'), String(chunks));
+    const afterStats = await mockStats();
+    assert.equal(afterStats.streams_completed, before.streams_completed + 1);
+    assert.ok(total - firstSeen >= 4 * CHUNK_DELAY_MS, `first chunk at ${firstSeen} ms, done at ${total} ms`);
+    t.diagnostic(`first chunk visible after ${firstSeen} ms, stream done after ${total} ms (${chunks} chunks)`);
+
+    // A real cross-origin call: the browser sent a preflight, then the POST with
+    // its Origin, and the relay's CORS answer named the page's origin.
+    const post = requests.find((r) => r.method() === 'POST' && r.url().startsWith(`${relayURL}/t/`));
+    assert.ok(post, 'no POST to the relay recorded');
+    assert.equal((await post.allHeaders()).origin, pageOrigin);
+    const res = await post.response();
+    assert.equal(res.headers()['access-control-allow-origin'], pageOrigin);
+    assert.match(res.headers()['content-type'], /^text\/event-stream/);
+    const log = accessLog();
+    assert.ok(
+      log.some((l) => l.method === 'OPTIONS' && l.status === 204 && l.path === '/t/***/v1/chat/completions'),
+      'the relay saw no CORS preflight',
+    );
+  });
+
+  it('shows model_not_allowed for a model outside the token', async () => {
+    const before = await mockStats();
+    await send('model', 'may I use another model?');
+    await waitAnswerState('error');
+    const text = await lastAnswer().innerText();
+    assert.match(text, /may not use that model/);
+    assert.match(text, /HTTP 403 model_not_allowed/);
+    assert.equal((await mockStats()).requests, before.requests, 'the relay forwarded a refused request');
+  });
+
+  it('shows the relay’s call_limit_exceeded for an exhausted token', async () => {
+    const before = await mockStats();
+    await send('exhausted', 'one more message please');
+    await waitAnswerState('error');
+    const text = await lastAnswer().innerText();
+    assert.match(text, /used all of its messages/);
+    assert.match(text, /HTTP 429 call_limit_exceeded: The token has used all of its calls\./);
+    // Only the backend's own call (which used the token up) reached the provider.
+    const after = await mockStats();
+    assert.equal(after.requests, before.requests + 1);
+    assert.equal(after.by_path['/v1/models'], (before.by_path['/v1/models'] ?? 0) + 1);
+  });
+
+  it('is refused by the browser’s CORS check for a token whose origins exclude the page', async () => {
+    const before = await mockStats();
+    const logBefore = accessLog().length;
+    const consoleBefore = consoleErrors.length;
+    const failed = new Promise((r) => page.once('requestfailed', r));
+    await send('wrong-origin', 'can this page use a token for another site?');
+    await waitAnswerState('error');
+    const text = await lastAnswer().innerText();
+    assert.match(text, /Network error/);
+    assert.match(text, /CORS/);
+    assert.equal(await lastAnswer().locator('.text').getAttribute('data-code'), 'network_error');
+    const req = await failed;
+    assert.ok(req.url().startsWith(`${relayURL}/t/`), req.url());
+    assert.ok(
+      consoleErrors.slice(consoleBefore).some((m) => m.includes('blocked by CORS policy')),
+      `no CORS error in the console: ${consoleErrors.slice(consoleBefore).join('\n')}`,
+    );
+    // The browser stopped at the preflight: the relay saw no POST, the provider nothing.
+    const newLines = accessLog().slice(logBefore);
+    assert.deepEqual(
+      newLines.map((l) => `${l.method} ${l.status}`),
+      ['OPTIONS 204'],
+      JSON.stringify(newLines),
+    );
+    assert.equal((await mockStats()).requests, before.requests, 'the relay forwarded a request');
+  });
+
+  it('shows token_expired for an expired token', async () => {
+    const before = await mockStats();
+    await send('expired', 'is my session still valid?');
+    await waitAnswerState('error');
+    const text = await lastAnswer().innerText();
+    assert.match(text, /session has expired/);
+    assert.match(text, /HTTP 401 token_expired/);
+    assert.equal((await mockStats()).requests, before.requests);
+  });
+
+  it('never sends the real API key from the page', async () => {
+    const relayCalls = requests.filter((r) => r.url().startsWith(`${relayURL}/`));
+    assert.ok(
+      requests.length > 10 && relayCalls.length >= 5,
+      `recorded ${requests.length} requests, ${relayCalls.length} to the relay`,
+    );
+    for (const r of requests) {
+      const headers = await r.allHeaders();
+      const seen = [r.url(), JSON.stringify(headers), r.postData() ?? ''].join('\n');
+      assert.ok(!seen.includes(REAL_KEY), `the real key is in ${r.method()} ${r.url()}`);
+    }
+    assert.equal(sessionBodies.length, 5);
+    for (const body of sessionBodies) assert.ok(!body.includes(REAL_KEY), 'the backend handed the page the real key');
+    // ...yet the provider got it, from the relay, out of the encrypted token.
+    const stats = await mockStats();
+    assert.ok(stats.by_key[REAL_KEY] >= 1, `the mock never saw the real key: ${JSON.stringify(stats.by_key)}`);
+  });
+
+  it('saves a screenshot of the finished chat', async (t) => {
+    await mkdir(artifacts, { recursive: true });
+    const file = join(artifacts, 'browser-chat.png');
+    await page.screenshot({ path: file, fullPage: true });
+    assert.ok(existsSync(file));
+    t.diagnostic(`screenshot: ${file}`);
+  });
+});

@@ -1,0 +1,224 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startDemo runs the demo on free ports and returns the page's origin and
+// the relay's URL; it is stopped (and must stop cleanly) at the end of t.
+func startDemo(t *testing.T) (page, relay string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	type urls struct{ page, relay string }
+	ready := make(chan urls, 1)
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	go func() {
+		done <- Run(ctx, Options{
+			RelayListen: "127.0.0.1:0", PageListen: "127.0.0.1:0", Out: &out,
+			Ready: func(p, r string) { ready <- urls{p, r} },
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("the demo did not stop within 10 s")
+		}
+	})
+	select {
+	case u := <-ready:
+		if !strings.Contains(out.String(), "Open    "+u.page) {
+			t.Errorf("banner does not show the page URL:\n%s", out.String())
+		}
+		return strings.TrimSuffix(u.page, "/"), u.relay
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the demo did not start within 20 s")
+	}
+	return "", ""
+}
+
+func get(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, body
+}
+
+func session(t *testing.T, page, scenario string) Session {
+	t.Helper()
+	res, body := get(t, page+"/api/session?scenario="+scenario)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("session %s: %d %s", scenario, res.StatusCode, body)
+	}
+	var s Session
+	if err := json.Unmarshal(body, &s); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(body), UpstreamKey) {
+		t.Fatalf("the session answer shows the upstream key: %s", body)
+	}
+	return s
+}
+
+// chat sends what the openai package sends from the page: a streaming chat
+// completion with the page's Origin.
+func chat(t *testing.T, s Session, origin string) (*http.Response, string) {
+	t.Helper()
+	body := `{"model":"` + s.Model + `","stream":true,"messages":[{"role":"user","content":"one two three"}]}`
+	req, err := http.NewRequest(http.MethodPost, s.BaseURL+"/chat/completions", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer relayapi")
+	req.Header.Set("Origin", origin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(out)
+}
+
+func TestDemo(t *testing.T) {
+	page, relay := startDemo(t)
+	if page == relay {
+		t.Fatalf("page and relay share the origin %s", page)
+	}
+
+	t.Run("page", func(t *testing.T) {
+		res, body := get(t, page+"/")
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "RelayAPI playground") ||
+			!strings.Contains(string(body), `"openai": "/openai-lite.js"`) {
+			t.Fatalf("GET /: %d\n%s", res.StatusCode, body)
+		}
+		for _, name := range []string{"/app.js", "/openai-lite.js"} {
+			res, _ := get(t, page+name)
+			if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Type"), "javascript") {
+				t.Errorf("GET %s: %d %s", name, res.StatusCode, res.Header.Get("Content-Type"))
+			}
+		}
+		if res, _ := get(t, page+"/api/session?scenario=nope"); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("unknown scenario: %d, want 400", res.StatusCode)
+		}
+	})
+
+	t.Run("ok streams through the relay", func(t *testing.T) {
+		s := session(t, page, "ok")
+		if !strings.HasPrefix(s.BaseURL, relay+"/t/") || !strings.HasSuffix(s.BaseURL, "/v1") || s.Model != Model {
+			t.Fatalf("session: %+v (relay %s)", s, relay)
+		}
+		res, body := chat(t, s, page)
+		if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+			t.Fatalf("chat: %d %s\n%s", res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+		if got := res.Header.Get("Access-Control-Allow-Origin"); got != page {
+			t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, page)
+		}
+		for _, want := range []string{`"content":"Hello"`, `"content":" three"`, "data: [DONE]"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("stream lacks %s:\n%s", want, body)
+			}
+		}
+	})
+
+	errorCases := []struct{ scenario, code string }{
+		{"model", "model_not_allowed"},
+		{"exhausted", "call_limit_exceeded"},
+		{"expired", "token_expired"},
+		{"wrong-origin", "origin_not_allowed"},
+	}
+	for _, c := range errorCases {
+		t.Run(c.scenario, func(t *testing.T) {
+			res, body := chat(t, session(t, page, c.scenario), page)
+			var e struct {
+				Error struct{ Code string } `json:"error"`
+			}
+			if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code != c.code {
+				t.Fatalf("%s: %d %s, want code %s", c.scenario, res.StatusCode, body, c.code)
+			}
+		})
+	}
+
+	t.Run("wrong-origin preflight is refused", func(t *testing.T) {
+		s := session(t, page, "wrong-origin")
+		req, _ := http.NewRequest(http.MethodOptions, s.BaseURL+"/chat/completions", nil)
+		req.Header.Set("Origin", page)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Fatalf("preflight allowed the page (%q): the browser would send the request", got)
+		}
+		// The same preflight for a working token is allowed.
+		req, _ = http.NewRequest(http.MethodOptions, session(t, page, "ok").BaseURL+"/chat/completions", nil)
+		req.Header.Set("Origin", page)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		res, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("Access-Control-Allow-Origin"); got != page {
+			t.Fatalf("preflight for the page's own token: Access-Control-Allow-Origin %q", got)
+		}
+	})
+}
+
+// TestPageMatchesExample keeps the embedded page in step with examples/web:
+// the same app.js and style.css, and index.html differing only in where the
+// import map finds `openai`.
+func TestPageMatchesExample(t *testing.T) {
+	example := filepath.Join("..", "..", "..", "examples", "web", "public")
+	if _, err := os.Stat(example); errors.Is(err, os.ErrNotExist) {
+		t.Skip("examples/web is not in this checkout")
+	}
+	for _, name := range []string{"app.js", "style.css", "index.html"} {
+		want, err := os.ReadFile(filepath.Join(example, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pageFiles.ReadFile("page/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "index.html" {
+			want = bytes.Replace(want, []byte("/vendor/openai/index.mjs"), []byte("/openai-lite.js"), 1)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("server/internal/demo/page/%s differs from examples/web/public/%s: copy it over", name, name)
+		}
+	}
+}
