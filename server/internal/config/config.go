@@ -147,9 +147,11 @@ type Limits struct {
 type Timeouts struct {
 	ReadHeader             Duration `json:"read_header"`
 	Read                   Duration `json:"read"`
+	WriteIdle              Duration `json:"write_idle"`
 	Idle                   Duration `json:"idle"`
 	UpstreamDial           Duration `json:"upstream_dial"`
 	UpstreamResponseHeader Duration `json:"upstream_response_header"`
+	UpstreamIdle           Duration `json:"upstream_idle"`
 	Shutdown               Duration `json:"shutdown"`
 }
 
@@ -179,9 +181,10 @@ func Default() Config {
 			GlobalRPS: 0, GlobalBurst: 0, PerIPRPS: 100, PerIPBurst: 200,
 		},
 		Timeouts: Timeouts{
-			ReadHeader: Duration(10 * time.Second), Read: Duration(2 * time.Minute), Idle: Duration(120 * time.Second),
+			ReadHeader: Duration(10 * time.Second), Read: Duration(2 * time.Minute), WriteIdle: Duration(time.Minute), Idle: Duration(120 * time.Second),
 			UpstreamDial: Duration(10 * time.Second), UpstreamResponseHeader: Duration(10 * time.Minute),
-			Shutdown: Duration(30 * time.Second),
+			UpstreamIdle: Duration(5 * time.Minute),
+			Shutdown:     Duration(30 * time.Second),
 		},
 		CORS:         CORS{AllowedOrigins: []string{"*"}},
 		Network:      Network{TrustedProxies: []string{}},
@@ -324,9 +327,10 @@ func (c *Config) validateLimits(bad func(string, string, ...any)) {
 		bad("limits", "rates and bursts must not be negative (0 turns a limit off)")
 	}
 	for key, d := range map[string]Duration{
-		"timeouts.read_header": c.Timeouts.ReadHeader, "timeouts.read": c.Timeouts.Read, "timeouts.idle": c.Timeouts.Idle,
+		"timeouts.read_header": c.Timeouts.ReadHeader, "timeouts.read": c.Timeouts.Read, "timeouts.write_idle": c.Timeouts.WriteIdle, "timeouts.idle": c.Timeouts.Idle,
 		"timeouts.upstream_dial": c.Timeouts.UpstreamDial, "timeouts.upstream_response_header": c.Timeouts.UpstreamResponseHeader,
-		"timeouts.shutdown": c.Timeouts.Shutdown,
+		"timeouts.upstream_idle": c.Timeouts.UpstreamIdle,
+		"timeouts.shutdown":      c.Timeouts.Shutdown,
 	} {
 		if d <= 0 {
 			bad(key, "must be a positive duration")

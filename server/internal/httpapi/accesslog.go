@@ -18,10 +18,26 @@ type recorder struct {
 	bytes       int64
 	wroteHeader bool
 	firstByte   time.Duration
+
+	// idle > 0 keeps a write deadline idle ahead of every write and flush
+	// (Options.WriteIdle); rc reaches the connection.
+	idle time.Duration
+	rc   *http.ResponseController
+}
+
+// extendDeadline gives the next write idle to complete. Writers that
+// cannot take a deadline (tests' recorders) are left alone.
+func (r *recorder) extendDeadline() {
+	if r.rc != nil {
+		_ = r.rc.SetWriteDeadline(time.Now().Add(r.idle))
+	}
 }
 
 func (r *recorder) WriteHeader(code int) {
-	if !r.wroteHeader {
+	r.extendDeadline()
+	// Informational answers (103 Early Hints passed through by the proxy)
+	// precede the real status.
+	if !r.wroteHeader && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		r.wroteHeader = true
 		r.status = code
 		r.firstByte = time.Since(r.start)
@@ -32,6 +48,8 @@ func (r *recorder) WriteHeader(code int) {
 func (r *recorder) Write(b []byte) (int, error) {
 	if !r.wroteHeader {
 		r.WriteHeader(http.StatusOK)
+	} else {
+		r.extendDeadline()
 	}
 	n, err := r.ResponseWriter.Write(b)
 	r.bytes += int64(n)
@@ -40,6 +58,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 // Flush keeps streaming working through the recorder.
 func (r *recorder) Flush() {
+	r.extendDeadline()
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}

@@ -46,24 +46,72 @@ type Options struct {
 	MetricsOnMain bool
 	// RequestLog, when set, receives a record of every token request.
 	RequestLog *requestlog.Writer
+	// WriteIdle bounds how long one write to a client may stay blocked: a
+	// client that stops reading (a stalled or malicious slow reader) has
+	// its connection dropped after this long without progress, which
+	// cancels the upstream request and frees its concurrency slot. The
+	// deadline is pushed forward before every write and flush, so a healthy
+	// stream of any length is never cut; only a stall is. Zero turns it off.
+	WriteIdle time.Duration
 }
 
 // New returns the root handler.
 func New(o Options) http.Handler {
-	a := &api{o: o}
-	return a
+	return &api{o: o, writeIdle: o.WriteIdle}
 }
 
-type api struct{ o Options }
+type api struct {
+	o         Options
+	writeIdle time.Duration
+}
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fields := &reqlog.Fields{RequestID: newRequestID(), Start: time.Now()}
 	r = r.WithContext(reqlog.With(r.Context(), fields))
-	rec := &recorder{ResponseWriter: w, start: fields.Start}
+	rec := &recorder{ResponseWriter: w, start: fields.Start, idle: a.writeIdle}
+	if rec.idle > 0 {
+		rec.rc = http.NewResponseController(w)
+		// A deadline left by the previous response on this connection must
+		// not fail this one's first write.
+		rec.extendDeadline()
+	}
 	w.Header().Set("X-Request-Id", fields.RequestID)
 	defer a.logAccess(rec, r, fields)
 	defer a.recoverPanic(rec, fields)
+	normalizeTarget(r)
+	if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+		// A chunked request may also have carried a Content-Length (or a
+		// folded Transfer-Encoding) that Go's server dropped after framing
+		// by Transfer-Encoding alone. A front proxy framing it by
+		// Content-Length would disagree on where the next request starts,
+		// so the connection is not reused (RFC 9112 §6.1): nothing that
+		// follows on it can be smuggled in as a request of its own.
+		w.Header().Set("Connection", "close")
+		// The relay reads the whole body before forwarding it, and sends
+		// it upstream with a Content-Length of its own: the provider never
+		// sees the client's framing.
+		r.TransferEncoding = nil
+	}
 	a.route(rec, r, fields)
+}
+
+// normalizeTarget turns an absolute-form request target
+// (GET http://host/path HTTP/1.1) into origin form. Routing only ever looks
+// at the path, and the upstream's scheme, host and Host header always come
+// from the provider's configuration, but no part of a client-chosen
+// authority (host, user info) is left in the request for anything to use.
+func normalizeTarget(r *http.Request) {
+	if r.URL.Scheme != "" || r.URL.Host != "" || r.URL.User != nil {
+		r.URL.Scheme, r.URL.Host, r.URL.User, r.URL.Opaque = "", "", nil, ""
+	}
+}
+
+// relayMethods are the methods the relay forwards. TRACE would have the
+// provider echo the request — with the real API key the relay added —
+// back to the client; CONNECT and unknown methods have no place in an API.
+var relayMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
 }
 
 func (a *api) route(w http.ResponseWriter, r *http.Request, fields *reqlog.Fields) {
@@ -103,6 +151,11 @@ func (a *api) route(w http.ResponseWriter, r *http.Request, fields *reqlog.Field
 	}
 	if strings.HasPrefix(path, "/admin/") {
 		a.o.Admin.ServeHTTP(w, r, path)
+		return
+	}
+	if !relayMethods[r.Method] {
+		fields.Code = "bad_request"
+		apierror.Write(w, apierror.New("bad_request", "The method is not allowed."))
 		return
 	}
 	a.o.Relay.ServeHTTP(w, r)

@@ -23,6 +23,8 @@ const (
 
 // Found is a located token and what to forward.
 type Found struct {
+	// Token is the token as found, or Malformed in place of one that is
+	// not a canonical compact JWE (see Screen).
 	Token    string
 	Location Location
 	// Path is the escaped path to forward (always starts with "/").
@@ -41,8 +43,17 @@ const (
 )
 
 // Extract locates the token in r, whose escaped path has already had the
-// relay's base path removed (escapedPath).
+// relay's base path removed (escapedPath). The token is passed through
+// Screen.
 func Extract(r *http.Request, escapedPath string) (Found, Problem) {
+	f, p := extract(r, escapedPath)
+	if p == OK {
+		f.Token = Screen(f.Token)
+	}
+	return f, p
+}
+
+func extract(r *http.Request, escapedPath string) (Found, Problem) {
 	f := Found{Path: escapedPath}
 	if rest, ok := strings.CutPrefix(escapedPath, "/t/"); ok {
 		tok, after, _ := strings.Cut(rest, "/")

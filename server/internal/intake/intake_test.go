@@ -5,32 +5,42 @@ import (
 	"testing"
 )
 
+// fakeToken has the shape of a token (five canonical base64url parts);
+// ct tells tokens apart.
+func fakeToken(ct string) string {
+	return "eyJhbGciOiJkaXIifQ..AAAAAAAAAAAAAAAA." + ct + ".AAAAAAAAAAAAAAAAAAAAAA"
+}
+
+var (
+	tokA, tokX, tokQ, tokK = fakeToken("QUFB"), fakeToken("WFhY"), fakeToken("UVFR"), fakeToken("S0tL")
+)
+
 func TestPathTokenIsSplitFromTheForwardedPath(t *testing.T) {
-	r := httptest.NewRequest("POST", "/t/TOK/v1/chat/completions?a=1&token=x&key=y&b=2", nil)
+	r := httptest.NewRequest("POST", "/t/"+tokA+"/v1/chat/completions?a=1&token=x&key=y&b=2", nil)
 	f, p := Extract(r, r.URL.EscapedPath())
-	if p != OK || f.Token != "TOK" || f.Location != InPath || f.Path != "/v1/chat/completions" || f.RawQuery != "a=1&b=2" {
+	if p != OK || f.Token != tokA || f.Location != InPath || f.Path != "/v1/chat/completions" || f.RawQuery != "a=1&b=2" {
 		t.Fatalf("%+v %v", f, p)
 	}
 }
 
 func TestTokenLocationsInOrder(t *testing.T) {
-	r := httptest.NewRequest("GET", "/v1/models?token=Q&key=K", nil)
-	r.Header.Set("x-api-key", "X")
-	r.Header.Set("Authorization", "Bearer A")
+	r := httptest.NewRequest("GET", "/v1/models?token="+tokQ+"&key="+tokK, nil)
+	r.Header.Set("x-api-key", tokX)
+	r.Header.Set("Authorization", "Bearer "+tokA)
 	f, _ := Extract(r, r.URL.EscapedPath())
-	if f.Token != "A" || f.Location != InAuthorization {
+	if f.Token != tokA || f.Location != InAuthorization {
 		t.Fatalf("%+v", f)
 	}
 	r.Header.Del("Authorization")
-	if f, _ = Extract(r, r.URL.EscapedPath()); f.Token != "X" {
+	if f, _ = Extract(r, r.URL.EscapedPath()); f.Token != tokX {
 		t.Fatalf("%+v", f)
 	}
 	r.Header.Del("x-api-key")
-	if f, _ = Extract(r, r.URL.EscapedPath()); f.Token != "Q" || f.Location != InQueryToken {
+	if f, _ = Extract(r, r.URL.EscapedPath()); f.Token != tokQ || f.Location != InQueryToken {
 		t.Fatalf("%+v", f)
 	}
-	r = httptest.NewRequest("GET", "/v1/models?key=K", nil)
-	if f, _ = Extract(r, r.URL.EscapedPath()); f.Token != "K" || f.Location != InQueryKey {
+	r = httptest.NewRequest("GET", "/v1/models?key="+tokK, nil)
+	if f, _ = Extract(r, r.URL.EscapedPath()); f.Token != tokK || f.Location != InQueryKey {
 		t.Fatalf("%+v", f)
 	}
 	r = httptest.NewRequest("GET", "/v1/models", nil)

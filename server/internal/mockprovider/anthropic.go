@@ -82,7 +82,7 @@ func (c *call) messages() {
 	if !s.event("ping", map[string]any{"type": "ping"}) {
 		return
 	}
-	for i, t := range tokens {
+	for i, t := range c.contentTokens(tokens) {
 		if !s.beforeChunk(i) || !s.event("content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
 			"delta": map[string]any{"type": "text_delta", "text": t}}) {
 			return

@@ -29,6 +29,7 @@ type call struct {
 	disconnectAt  int           // abort the stream after this many content chunks (0: never)
 	disconnectSet bool
 	requestID     string
+	faults        // x-mock-* fault controls (faults.go)
 }
 
 var errHandled = errors.New("response already written")
@@ -81,12 +82,15 @@ func (c *call) applyControls(api apiFlavor) error {
 	if err != nil {
 		return err
 	}
+	if err := c.faultControls(api); err != nil {
+		return err
+	}
 
 	if delayMS > 0 && !sleepCtx(c.r, time.Duration(delayMS)*time.Millisecond) {
 		c.p.count(func(s *Stats) { s.Canceled++ })
 		return errHandled
 	}
-	if statusSet {
+	if statusSet && c.statusApplies() {
 		c.fail(api, status, fmt.Sprintf("mock upstream error (x-mock-status %d)", status))
 		return errHandled
 	}
@@ -121,7 +125,10 @@ func (c *call) onlyMethod(api apiFlavor, method string, h func()) {
 // fail answers status with the error type a real provider uses for it.
 func (c *call) fail(api apiFlavor, status int, msg string) {
 	typ, code := errorType(api, status)
-	if status == http.StatusTooManyRequests {
+	switch {
+	case c.retryAfter != "":
+		c.w.Header().Set("Retry-After", c.retryAfter)
+	case status == http.StatusTooManyRequests:
 		c.w.Header().Set("Retry-After", "1")
 	}
 	c.writeError(api, status, typ, code, msg)
@@ -271,6 +278,10 @@ func (s *sse) beforeChunk(i int) bool {
 		s.c.p.count(func(st *Stats) { st.Disconnected++ })
 		// Abort the connection without a clean end of stream.
 		panic(http.ErrAbortHandler)
+	}
+	if s.c.stallSet && i >= s.c.stallAt {
+		s.stall()
+		return false
 	}
 	if s.c.chunkDelay > 0 && !sleepCtx(s.c.r, s.c.chunkDelay) {
 		s.err = s.c.r.Context().Err()

@@ -29,6 +29,10 @@
 //	x-mock-chunks: 10           number of completion tokens / content chunks
 //	x-mock-disconnect-after: 3  streaming: abort the connection after 3 content chunks
 //
+// Fault controls for reliability tests (x-mock-retry-after, x-mock-fail-first,
+// x-mock-stall-after, x-mock-stream-forever, x-mock-huge-bytes) are described
+// in faults.go.
+//
 // /_mock/* requests are neither counted nor recorded.
 package mockprovider
 
@@ -124,6 +128,7 @@ type Provider struct {
 	stats   Stats
 	records []*Request // ring buffer of at most opts.MaxRecorded
 	next    int        // ring write position once full
+	faults  faultState // x-mock-fail-first counters
 }
 
 // New returns a Provider with opts (zero fields take their defaults).
@@ -195,6 +200,7 @@ func (p *Provider) resetLocked() {
 	}
 	p.records = nil
 	p.next = 0
+	p.faults.reset()
 }
 
 func copyMap(m map[string]int64) map[string]int64 {

@@ -161,6 +161,10 @@ func (c *call) chatCompletions() {
 	c.openAIHeaders()
 
 	base := chatBase{ID: id, Created: created, Model: req.Model, ServiceTier: "default", SystemFingerprint: "fp_mock"}
+	if c.hugeBytes > 0 {
+		c.hugeChat(base, req.Stream, req.StreamOptions != nil && req.StreamOptions.IncludeUsage, prompt)
+		return
+	}
 	if !req.Stream {
 		u := newUsage(prompt, len(tokens))
 		base.Object = "chat.completion"
@@ -186,7 +190,7 @@ func (c *call) chatCompletions() {
 	if !s.event("", chunk(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil)) {
 		return
 	}
-	for i, t := range tokens {
+	for i, t := range c.contentTokens(tokens) {
 		if !s.beforeChunk(i) || !s.event("", chunk(map[string]any{"content": t}, nil)) {
 			return
 		}

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/credentials"
@@ -33,8 +34,20 @@ type call struct {
 	grant          store.Grant
 	promptEstimate int64
 
-	done       chan struct{} // closed at settlement: stops lease renewal
-	cancelUp   context.CancelFunc
+	done chan struct{} // closed at settlement: stops lease renewal
+	// cancelUp cancels the upstream request (always set by rewrite); client
+	// is the client's own request context.
+	cancelUp context.CancelFunc
+	client   context.Context
+	// connected is set once the current upstream attempt has a connection
+	// (TCP and TLS done): a timeout after it is the provider's slowness,
+	// before it the provider is unreachable.
+	connected atomic.Bool
+	// In drain mode, stopWatch stops waiting for the client to leave and
+	// drainTimer bounds the drain once it has.
+	stopWatch  func() bool
+	drainTimer *time.Timer
+
 	mu         sync.Mutex
 	refund     bool
 	settled    bool
@@ -60,6 +73,23 @@ func (c *call) markRefund(code string) {
 	c.lastError = code
 }
 
+// clientGone reports whether the client has left (or its request ended).
+func (c *call) clientGone() bool {
+	return c.client != nil && c.client.Err() != nil
+}
+
+// startDrain bounds a drain: the upstream is cancelled DrainTimeout after
+// the client left. It runs when the client's context ends (and again, as a
+// no-op, when the proxy closes the body), so a stalled stream in drain
+// mode cannot outlive its client by more than the drain timeout.
+func (c *call) startDrain() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.drainTimer == nil && !c.settled {
+		c.drainTimer = time.AfterFunc(c.h.opts.DrainTimeout, c.cancelUp)
+	}
+}
+
 // renewLease keeps a long call's concurrency/budget lease alive; if the
 // relay dies, renewals stop and the store lets the lease lapse.
 func (h *Handler) renewLease(c *call) {
@@ -82,6 +112,9 @@ func (h *Handler) renewLease(c *call) {
 
 // finish settles the call once the proxy is done with it.
 func (h *Handler) finish(c *call) {
+	if c.stopWatch != nil {
+		c.stopWatch()
+	}
 	if c.cancelUp != nil {
 		c.cancelUp()
 	}
@@ -90,7 +123,13 @@ func (h *Handler) finish(c *call) {
 	}
 	c.mu.Lock()
 	refund, m := c.refund, c.meter
+	if c.drainTimer != nil {
+		c.drainTimer.Stop()
+	}
 	c.mu.Unlock()
+	if m != nil {
+		m.stopIdle()
+	}
 	if refund || m == nil {
 		h.settle(c, refund, 0, 0, false)
 		return

@@ -21,15 +21,23 @@ var clientAuthHeaders = []string{"Authorization", "X-Api-Key", "Api-Key", "X-Goo
 func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	c := callFrom(pr.In.Context())
 	p := c.provider
-	out := pr.Out
+	// The upstream request gets its own cancel, so finish, the idle
+	// timeout and the drain bound can stop it.
+	c.client = pr.In.Context()
+	parent := c.client
 	if h.opts.Drain && c.stream {
 		// Drain mode: the upstream must outlive a client that leaves, so it
-		// is detached from the client's context; finish cancels it.
-		ctx, cancel := context.WithCancel(context.WithoutCancel(pr.In.Context()))
-		c.cancelUp = cancel
-		out = out.WithContext(ctx)
-		pr.Out = out
+		// is detached from the client's context, for at most DrainTimeout
+		// after the client left; finish cancels it.
+		parent = context.WithoutCancel(parent)
 	}
+	ctx, cancel := context.WithCancel(parent)
+	c.cancelUp = cancel
+	if h.opts.Drain && c.stream {
+		c.stopWatch = context.AfterFunc(c.client, c.startDrain)
+	}
+	out := pr.Out.WithContext(ctx)
+	pr.Out = out
 	out.URL.Scheme = p.Origin.Scheme
 	out.URL.Host = p.Origin.Host
 	out.URL.RawPath = p.Prefix + c.found.Path
@@ -107,9 +115,13 @@ func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 		c.fields.Code = "client_closed"
 		return
 	}
+	// A timeout once connected is the provider not answering in time
+	// (timeouts.upstream_response_header); before that (DNS, TCP connect,
+	// TLS handshake) the provider could not be reached, however long that
+	// took to find out.
 	apiErr := apierror.Unreachable
 	var netErr net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
+	if c.connected.Load() && (errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout())) {
 		apiErr = apierror.UpstreamTimout
 	}
 	c.markRefund(apiErr.Code)

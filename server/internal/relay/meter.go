@@ -28,6 +28,13 @@ type meteredBody struct {
 	cut     bool
 	bytes   int64
 	dropped bool // JSON body over maxJSONUsageBody
+
+	// idle cancels the upstream when the provider sends nothing for
+	// Options.UpstreamIdle; stalled records that it did.
+	idle    *time.Timer
+	idleFor time.Duration
+	stalled bool
+	failed  bool // the upstream body failed (not EOF); its code is recorded
 }
 
 func newMeteredBody(c *call, rc io.ReadCloser, eventStream bool) *meteredBody {
@@ -37,7 +44,25 @@ func newMeteredBody(c *call, rc io.ReadCloser, eventStream bool) *meteredBody {
 	} else {
 		m.json = &bytes.Buffer{}
 	}
+	if d := c.h.opts.UpstreamIdle; d > 0 && c.cancelUp != nil {
+		m.idleFor = d
+		m.idle = time.AfterFunc(d, m.onIdle)
+	}
 	return m
+}
+
+// onIdle runs when the provider has been silent for UpstreamIdle.
+func (m *meteredBody) onIdle() {
+	m.mu.Lock()
+	m.stalled = true
+	m.mu.Unlock()
+	m.c.cancelUp()
+}
+
+func (m *meteredBody) stopIdle() {
+	if m.idle != nil {
+		m.idle.Stop()
+	}
 }
 
 func (m *meteredBody) Read(p []byte) (int, error) {
@@ -45,10 +70,24 @@ func (m *meteredBody) Read(p []byte) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if n > 0 {
+		if m.idle != nil && !m.stalled {
+			m.idle.Reset(m.idleFor)
+		}
 		m.observe(p[:n])
 	}
 	if err == io.EOF {
 		m.eof = true
+	}
+	if err != nil && err != io.EOF && !m.failed {
+		// The answer breaks off: say why in the request log and the
+		// token's last_error, unless it is the client that left.
+		m.failed = true
+		switch {
+		case m.stalled:
+			m.c.fields.Code = "upstream_timeout"
+		case !m.c.clientGone():
+			m.c.fields.Code = "upstream_unreachable"
+		}
 	}
 	if m.sse != nil && m.cap > 0 && !m.sse.Usage().Reported && m.sse.EstimatedCompletion() > m.cap {
 		// The provider ignored the clamped max_tokens: stop before the
@@ -84,10 +123,12 @@ func (m *meteredBody) Close() error {
 	drain := !m.eof && !m.cut && m.c.h.opts.Drain && m.sse != nil
 	m.mu.Unlock()
 	if drain {
-		timer := time.AfterFunc(m.c.h.opts.DrainTimeout, func() { m.c.cancelUp() })
+		// Bounded by DrainTimeout from when the client left (startDrain
+		// usually ran already, when the client's context ended).
+		m.c.startDrain()
 		_, _ = io.Copy(io.Discard, readerFunc(m.Read))
-		timer.Stop()
 	}
+	m.stopIdle()
 	return m.rc.Close()
 }
 

@@ -55,6 +55,13 @@ type Options struct {
 	// for at most DrainTimeout; otherwise the upstream is cancelled.
 	Drain        bool
 	DrainTimeout time.Duration
+	// UpstreamIdle cuts a response whose provider has sent no byte for
+	// this long after its headers (a stalled stream or body): the upstream
+	// request is cancelled and the client's answer ends abruptly, charged
+	// like any stream cut short. It bounds how long a silent provider can
+	// hold a concurrency slot, a budget reservation and a connection.
+	// Zero means DefaultUpstreamIdle; negative turns it off.
+	UpstreamIdle time.Duration
 	// FailOpen forwards calls unmetered while the store is unreachable
 	// (weaker: no limit holds meanwhile); otherwise they get 503.
 	FailOpen bool
@@ -64,6 +71,10 @@ type Options struct {
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultUpstreamIdle is Options.UpstreamIdle when unset: far longer than
+// any provider stays silent mid-answer (they send keep-alive events).
+const DefaultUpstreamIdle = 5 * time.Minute
 
 // Handler relays token-authenticated requests. Create it with New.
 type Handler struct {
@@ -82,6 +93,9 @@ func New(opts Options) (*Handler, error) {
 	}
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = time.Minute
+	}
+	if opts.UpstreamIdle == 0 {
+		opts.UpstreamIdle = DefaultUpstreamIdle
 	}
 	h := &Handler{opts: opts, cache: cache, log: opts.Logger, now: opts.Now}
 	if h.now == nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/credentials"
@@ -31,6 +32,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		key := t.setPoolKey(out, c)
+		c.connected.Store(false)
+		out = out.WithContext(httptrace.WithClientTrace(out.Context(), &httptrace.ClientTrace{
+			GotConn: func(httptrace.GotConnInfo) { c.connected.Store(true) },
+		}))
 		resp, err := t.base.RoundTrip(out)
 		status := 0
 		if resp != nil {

@@ -89,6 +89,7 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		Metrics:      m,
 		RequestLog:   writer,
 		FailOpen:     cfg.Store.OnUnavailable == "fail_open",
+		UpstreamIdle: cfg.Timeouts.UpstreamIdle.D(),
 	})
 	if err != nil {
 		st.Close()
@@ -100,6 +101,7 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		Limiter:    ratelimit.New(cfg.Limits.GlobalRPS, cfg.Limits.GlobalBurst, cfg.Limits.PerIPRPS, cfg.Limits.PerIPBurst),
 		Metrics:    m,
 		RequestLog: writer, MetricsOnMain: cfg.Metrics.Enabled && cfg.Metrics.Listen == "",
+		WriteIdle: cfg.Timeouts.WriteIdle.D(),
 	})
 	log.Info("relay configured", "providers", providers.Names(), "keys", keys.Len(), "store", cfg.Store.Driver)
 	return &Relay{cfg: cfg, log: log, store: st, reqlog: writer, metrics: m, handler: root}, nil

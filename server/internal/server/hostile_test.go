@@ -1,0 +1,1150 @@
+package server_test
+
+// Hostile input and tampering (issue 8): path tricks, oversized input,
+// odd bodies, header injection, request smuggling, slow clients, bit flips
+// and the timing of token rejection. Requests that Go's HTTP client would
+// normalise or refuse to send are written on raw TCP connections.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/relayapi/relayapi/server/internal/config"
+	"github.com/relayapi/relayapi/server/internal/intake"
+	"github.com/relayapi/relayapi/server/internal/server"
+	"github.com/relayapi/relayapi/server/rai"
+	"github.com/relayapi/relayapi/server/token"
+)
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+// liveStack is a relay started through server.Run on a loopback port, so
+// the real http.Server settings (header limit, timeouts) are in force.
+type liveStack struct {
+	*stack
+	addr string // host:port of the relay
+}
+
+func newLiveStack(t *testing.T, upstream http.Handler, mutate func(*config.Config)) *liveStack {
+	t.Helper()
+	up := httptest.NewServer(upstream)
+	t.Cleanup(up.Close)
+	key, err := rai.GenerateAES(rai.Server{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, upstream: up, dataDir: t.TempDir(), logs: &syncBuffer{}}
+	s.mint, _ = key.MintKey()
+	keys := token.NewKeyring()
+	if err := key.AddTo(keys); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = s.dataDir
+	cfg.Log.Level = "debug"
+	cfg.Limits.PerIPRPS = 0
+	cfg.Admin.Key = adminKey
+	cfg.Upstream.MaxRetries = 0
+	cfg.Timeouts.Shutdown = config.Duration(2 * time.Second)
+	cfg.Providers = map[string]config.Provider{"mock": {BaseURL: up.URL, Auth: "bearer"}}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	relay, err := server.New(cfg, keys, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan net.Addr, 1)
+	relay.Ready = func(a net.Addr) { ready <- a }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- relay.Run(ctx) }()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("relay did not start: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("relay did not start in time")
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("relay did not stop")
+		}
+	})
+	s.url = "http://" + addr.String()
+	return &liveStack{stack: s, addr: addr.String()}
+}
+
+// seenRequest is what the upstream received, as it received it.
+type seenRequest struct {
+	Method, Host, URI string
+	Header            http.Header
+	Body              []byte
+	TransferEncoding  []string
+	ContentLength     int64
+}
+
+// spy is an upstream that records every request and answers with a small
+// JSON body (or with respond, when set).
+type spy struct {
+	mu      sync.Mutex
+	seen    []seenRequest
+	respond func(w http.ResponseWriter, r *http.Request)
+}
+
+func (u *spy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	u.mu.Lock()
+	u.seen = append(u.seen, seenRequest{
+		Method: r.Method, Host: r.Host, URI: r.RequestURI, Header: r.Header.Clone(), Body: body,
+		TransferEncoding: r.TransferEncoding, ContentLength: r.ContentLength,
+	})
+	respond := u.respond
+	u.mu.Unlock()
+	if respond != nil {
+		respond(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprint(w, `{"ok":true}`)
+}
+
+func (u *spy) requests() []seenRequest {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.seen)
+}
+
+func (u *spy) reset() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.seen = nil
+}
+
+// rawConn speaks HTTP/1.1 by hand to the relay.
+type rawConn struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dialRaw(t *testing.T, addr string) *rawConn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+func (c *rawConn) send(s string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.c, s); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// response reads one whole response.
+func (c *rawConn) response() (response, error) {
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: body}, err
+}
+
+// closedByPeer reports whether the relay closed the connection (within a
+// bounded wait) without sending anything more.
+func (c *rawConn) closedByPeer() bool {
+	_ = c.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	n, err := c.br.Read(make([]byte, 1))
+	if n > 0 {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return err != nil // EOF or reset
+}
+
+// roundTrip sends raw on a fresh connection and reads one response.
+func roundTrip(t *testing.T, addr, raw string) response {
+	t.Helper()
+	c := dialRaw(t, addr)
+	c.send(raw)
+	r, err := c.response()
+	if err != nil {
+		t.Fatalf("no response to %.80q: %v", raw, err)
+	}
+	return r
+}
+
+func chunked(body string, pieces int) string {
+	var b strings.Builder
+	step := (len(body) + pieces - 1) / pieces
+	for i := 0; i < len(body); i += step {
+		end := min(i+step, len(body))
+		fmt.Fprintf(&b, "%x\r\n%s\r\n", end-i, body[i:end])
+	}
+	b.WriteString("0\r\n\r\n")
+	return b.String()
+}
+
+// waitUntil polls cond, bounded.
+func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", within, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 1. Path tricks
+
+func TestPathTricksNeverLeaveTheProvidersHostOrPrefix(t *testing.T) {
+	up := &spy{}
+	s := newLiveStack(t, up, func(c *config.Config) {
+		// A provider with a path prefix, like DashScope's /compatible-mode.
+		c.Providers["mock"] = config.Provider{BaseURL: c.Providers["mock"].BaseURL + "/compatible-mode", Auth: "bearer"}
+	})
+	upHost := strings.TrimPrefix(s.upstream.URL, "http://")
+	tok := s.token(nil)
+	auth := "Authorization: Bearer " + tok + "\r\n"
+	const refused, badToken = "bad_request", "invalid_token"
+	cases := []struct {
+		name, target, headers string
+		code                  string // "" = forwarded
+		upstreamURI           string
+	}{
+		{"dot segments", "/t/TOK/v1/../../admin/tokens", "", refused, ""},
+		{"encoded dot segments", "/t/TOK/v1/%2e%2e/x", "", refused, ""},
+		{"mixed-case encoded dots", "/t/TOK/v1/%2E%2e/x", "", refused, ""},
+		{"half-encoded dots", "/t/TOK/v1/.%2e/x", "", refused, ""},
+		{"half-encoded dots reversed", "/t/TOK/v1/%2e./x", "", refused, ""},
+		{"single dot", "/t/TOK/./v1/x", "", refused, ""},
+		{"trailing dot segment", "/t/TOK/v1/x/..", "", refused, ""},
+		{"dots with params", "/t/TOK/v1/x;/../y", "", refused, ""},
+		{"empty segment after token", "/t/TOK//evil.example/x", "", refused, ""},
+		{"network-path reference", "//evil.example/x", auth, refused, ""},
+		{"encoded slash", "/t/TOK/v1/a%2fb", "", refused, ""},
+		{"encoded slash upper", "/t/TOK/v1/..%2F..%2Fadmin", "", refused, ""},
+		{"encoded backslash", "/t/TOK/v1/a%5cb", "", refused, ""},
+		{"raw backslashes", `/t/TOK/v1\..\..\admin`, "", refused, ""},
+		{"encoded NUL", "/t/TOK/v1/%00x", "", refused, ""},
+		{"bad escape", "/t/TOK/v1/%zz", "", "http_400", ""}, // Go's server refuses it
+		{"asterisk form", "*", auth, refused, ""},
+		{"dots in the token segment", "/t/%2e%2e/v1/x", "", badToken, ""},
+		{"slash escaped into the token", "/t/TOK%2f..%2f/v1/x", "", badToken, ""},
+		{"at sign after token", "/t/TOK/@evil.example/v1/x", "", "", "/compatible-mode/@evil.example/v1/x"},
+		{"at sign in a segment", "/t/TOK/v1/x@evil.example:80", "", "", "/compatible-mode/v1/x@evil.example:80"},
+		{"double-encoded dots stay encoded", "/t/TOK/v1/%252e%252e/x", "", "", "/compatible-mode/v1/%252e%252e/x"},
+		{"absolute URL", "http://evil.example/v1/x", auth, "", "/compatible-mode/v1/x"},
+		{"absolute URL with user info", "http://user:pw@evil.example/v1/x", auth, "", "/compatible-mode/v1/x"},
+		{"absolute URL with path token", "http://evil.example:8080/t/TOK/v1/x", "", "", "/compatible-mode/v1/x"},
+		{"URL in the query", "/t/TOK/v1/x?u=http://evil.example/&p=%2e%2e%2f", "", "", "/compatible-mode/v1/x?u=http://evil.example/&p=%2e%2e%2f"},
+		{"token alone", "/t/TOK", "", "", "/compatible-mode/"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			up.reset()
+			target := strings.ReplaceAll(tc.target, "TOK", tok)
+			r := roundTrip(t, s.addr, "GET "+target+" HTTP/1.1\r\nHost: relay.example\r\n"+tc.headers+"Connection: close\r\n\r\n")
+			seen := up.requests()
+			if tc.code == "http_400" {
+				if r.status != 400 || len(seen) != 0 {
+					t.Fatalf("got %d %s with %d upstream", r.status, r.body, len(seen))
+				}
+				return
+			}
+			if tc.code != "" {
+				if r.status != 400 && r.status != 401 || r.code() != tc.code {
+					t.Fatalf("got %d %s, want %s", r.status, r.body, tc.code)
+				}
+				if len(seen) != 0 {
+					t.Fatalf("a refused path reached the provider: %+v", seen)
+				}
+				return
+			}
+			if r.status != 200 || len(seen) != 1 {
+				t.Fatalf("got %d %s with %d upstream requests, want it forwarded", r.status, r.body, len(seen))
+			}
+			got := seen[0]
+			if got.Host != upHost || got.URI != tc.upstreamURI {
+				t.Fatalf("upstream saw Host %q target %q, want %q %q", got.Host, got.URI, upHost, tc.upstreamURI)
+			}
+			if a := got.Header.Values("Authorization"); len(a) != 1 || a[0] != "Bearer "+realKey {
+				t.Fatalf("upstream Authorization %q", a)
+			}
+			if strings.Contains(got.URI, tok) {
+				t.Fatal("the token reached the provider")
+			}
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 2. Oversized input
+
+func TestOversizedInputIsRefusedCleanly(t *testing.T) {
+	up := &spy{}
+	s := newLiveStack(t, up, func(c *config.Config) {
+		c.Limits.MaxHeaderBytes = 16 << 10
+		c.Limits.MaxBodyBytes = 4 << 10
+	})
+	tok := s.token(nil)
+	post := "POST /t/" + tok + "/v1/chat/completions HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n"
+	big := `{"model":"gpt-4o","pad":"` + strings.Repeat("x", 8<<10) + `"}`
+	noUpstream := func(t *testing.T) {
+		t.Helper()
+		if n := len(up.requests()); n != 0 {
+			t.Fatalf("%d requests reached the provider", n)
+		}
+	}
+
+	t.Run("header block over max_header_bytes", func(t *testing.T) {
+		up.reset()
+		c := dialRaw(t, s.addr)
+		c.send(post + "X-Pad: " + strings.Repeat("p", 64<<10) + "\r\nContent-Length: 2\r\n\r\n{}")
+		r, err := c.response()
+		if err != nil || r.status != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("got %d %v, want 431", r.status, err)
+		}
+		if !c.closedByPeer() {
+			t.Fatal("the connection stayed open after 431")
+		}
+		noUpstream(t)
+		if r := s.do("POST", "/t/"+tok+"/v1/chat/completions", chatBody, nil); r.status != 200 {
+			t.Fatalf("relay unusable afterwards: %d", r.status)
+		}
+	})
+	t.Run("body over max_body_bytes with Content-Length", func(t *testing.T) {
+		up.reset()
+		r := roundTrip(t, s.addr, post+"Content-Length: "+strconv.Itoa(len(big))+"\r\n\r\n"+big)
+		if r.status != 413 || r.code() != "request_too_large" {
+			t.Fatalf("got %d %s", r.status, r.body)
+		}
+		noUpstream(t)
+	})
+	t.Run("body over max_body_bytes chunked", func(t *testing.T) {
+		up.reset()
+		c := dialRaw(t, s.addr)
+		c.send(post + "Transfer-Encoding: chunked\r\n\r\n" + chunked(big, 16))
+		r, err := c.response()
+		if err != nil || r.status != 413 || r.code() != "request_too_large" {
+			t.Fatalf("got %d %s %v", r.status, r.body, err)
+		}
+		if !c.closedByPeer() {
+			t.Fatal("the connection stayed open after an oversized chunked body")
+		}
+		noUpstream(t)
+	})
+	t.Run("chunked body within the limit is re-framed upstream", func(t *testing.T) {
+		up.reset()
+		r := roundTrip(t, s.addr, post+"Transfer-Encoding: chunked\r\n\r\n"+chunked(chatBody, 3))
+		seen := up.requests()
+		if r.status != 200 || len(seen) != 1 {
+			t.Fatalf("got %d %s, %d upstream", r.status, r.body, len(seen))
+		}
+		if got := seen[0]; string(got.Body) != chatBody || got.ContentLength != int64(len(chatBody)) || len(got.TransferEncoding) != 0 {
+			t.Fatalf("upstream framing: CL %d TE %v body %q", got.ContentLength, got.TransferEncoding, got.Body)
+		}
+	})
+
+	invalid := s.do("POST", "/t/not-a-token/v1/chat/completions", chatBody, nil)
+	if invalid.status != 401 || invalid.code() != "invalid_token" {
+		t.Fatalf("reference invalid answer: %d %s", invalid.status, invalid.body)
+	}
+	huge := tok + "." + strings.Repeat("A", 9<<10) // well over token.MaxTokenSize
+	for _, loc := range []struct {
+		name, path string
+		headers    map[string]string
+	}{
+		{"path", "/t/" + huge + "/v1/chat/completions", nil},
+		{"header", "/v1/chat/completions", map[string]string{"Authorization": "Bearer " + huge}},
+		{"x-api-key", "/v1/chat/completions", map[string]string{"X-Api-Key": huge}},
+		{"query", "/v1/chat/completions?token=" + huge, nil},
+	} {
+		t.Run("token over 8 KiB in the "+loc.name, func(t *testing.T) {
+			up.reset()
+			r := s.do("POST", loc.path, chatBody, loc.headers)
+			if r.status != 401 || !bytes.Equal(r.body, invalid.body) {
+				t.Fatalf("got %d %s, want the uniform %s", r.status, r.body, invalid.body)
+			}
+			noUpstream(t)
+		})
+	}
+
+	t.Run("huge query string", func(t *testing.T) {
+		up.reset()
+		q := "q=" + strings.Repeat("a", 10<<10)
+		r := s.do("GET", "/t/"+tok+"/v1/models?"+q, "", nil)
+		seen := up.requests()
+		if r.status != 200 || len(seen) != 1 || seen[0].URI != "/v1/models?"+q {
+			t.Fatalf("10 KiB query: %d, %d upstream", r.status, len(seen))
+		}
+		up.reset()
+		r = roundTrip(t, s.addr, "GET /t/"+tok+"/v1/models?q="+strings.Repeat("a", 64<<10)+" HTTP/1.1\r\nHost: relay\r\n\r\n")
+		if r.status != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("64 KiB query: %d", r.status)
+		}
+		noUpstream(t)
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 3. Bodies: invalid JSON, a model that is not a string, control characters
+
+func TestOddBodiesGetTheDocumentedAnswers(t *testing.T) {
+	up := &spy{}
+	s := newStack(t, up, nil)
+	free := s.token(nil)
+	restricted := s.token(func(c *token.Claims) { c.Models = []string{"gpt-4o*"} })
+	cases := []struct {
+		name, tok, body string
+		status          int
+		code            string
+	}{
+		{"invalid JSON, no models claim: forwarded untouched", free, `{"model":`, 200, ""},
+		{"invalid JSON, models claim", restricted, `{"model":`, 400, "bad_request"},
+		{"raw newline inside a JSON string, models claim", restricted, "{\"model\":\"gpt-4o\n\"}", 400, "bad_request"},
+		{"model is a number", free, `{"model":42}`, 400, "bad_request"},
+		{"model is an object", free, `{"model":{"name":"gpt-4o"}}`, 400, "bad_request"},
+		{"model is an array", free, `{"model":["gpt-4o"]}`, 400, "bad_request"},
+		{"model is a boolean", restricted, `{"model":true}`, 400, "bad_request"},
+		{"model is null: no model, no models claim", free, `{"model":null}`, 200, ""},
+		{"model is null: no model, models claim", restricted, `{"model":null}`, 403, "model_not_allowed"},
+		{"body is a JSON array, models claim", restricted, `[{"model":"gpt-4o"}]`, 400, "bad_request"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			up.reset()
+			r := s.do("POST", "/t/"+tc.tok+"/v1/chat/completions", tc.body, nil)
+			seen := up.requests()
+			if r.status != tc.status || r.code() != tc.code {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tc.status, tc.code)
+			}
+			if tc.status != 200 {
+				if len(seen) != 0 {
+					t.Fatal("a refused body reached the provider")
+				}
+				return
+			}
+			if len(seen) != 1 || string(seen[0].Body) != tc.body {
+				t.Fatalf("upstream saw %+v, want the body untouched", seen)
+			}
+		})
+	}
+
+	// A model with control characters is data inside a JSON string: it is
+	// forwarded byte for byte, matched like any other string, and can
+	// inject nothing into headers or log lines.
+	t.Run("model with control characters", func(t *testing.T) {
+		up.reset()
+		model := "gpt-4o\r\nX-Injected: 1\r\n\r\nGET /admin HTTP/1.1\u0000\u2028\u001b[31m"
+		encoded, _ := json.Marshal(map[string]any{"model": model, "messages": []any{}})
+		r := s.do("POST", "/t/"+restricted+"/v1/chat/completions", string(encoded), nil)
+		seen := up.requests()
+		if r.status != 200 || len(seen) != 1 {
+			t.Fatalf("got %d %s with %d upstream", r.status, r.body, len(seen))
+		}
+		if !bytes.Equal(seen[0].Body, encoded) {
+			t.Fatalf("body changed on its way: %q", seen[0].Body)
+		}
+		var back struct{ Model string }
+		if err := json.Unmarshal(seen[0].Body, &back); err != nil || back.Model != model {
+			t.Fatalf("model arrived as %q (%v)", back.Model, err)
+		}
+		for name := range seen[0].Header {
+			if strings.EqualFold(name, "X-Injected") {
+				t.Fatal("the model injected an upstream header")
+			}
+		}
+		for name := range r.header {
+			if strings.EqualFold(name, "X-Injected") {
+				t.Fatal("the model injected a response header")
+			}
+		}
+		waitUntil(t, 5*time.Second, "the access log line", func() bool { return strings.Contains(s.logs.String(), "X-Injected: 1") })
+		for _, line := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
+			var entry map[string]any
+			if err := json.Unmarshal([]byte(line), &entry); err != nil {
+				t.Fatalf("a log line is not one JSON object (injected line break?): %q", line)
+			}
+			if strings.Contains(line, "GET /admin") && !strings.Contains(line, `\r\n`) {
+				t.Fatalf("control characters reached the log unescaped: %q", line)
+			}
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 4. Header injection
+
+func TestHeaderInjectionIsRefusedOrInert(t *testing.T) {
+	up := &spy{}
+	s := newLiveStack(t, up, nil)
+	tok := s.token(nil)
+	cases := []struct {
+		name, raw string
+		status    int
+		code      string // for relay-made answers
+	}{
+		{"CR inside the bearer token", "GET /v1/models HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer " + tok + "\rX-Injected: 1\r\n\r\n", 400, ""},
+		{"CR inside x-api-key", "GET /v1/models HTTP/1.1\r\nHost: relay\r\nX-Api-Key: " + tok + "\r X-Injected: 1\r\n\r\n", 400, ""},
+		{"CR inside another header", "GET /t/" + tok + "/v1/models HTTP/1.1\r\nHost: relay\r\nX-Note: a\rX-Injected: 1\r\n\r\n", 400, ""},
+		{"NUL inside a header", "GET /t/" + tok + "/v1/models HTTP/1.1\r\nHost: relay\r\nX-Note: a\x00b\r\n\r\n", 400, ""},
+		{"raw CR in the request target", "GET /t/" + tok + "/v1/models\rX-Injected: 1 HTTP/1.1\r\nHost: relay\r\n\r\n", 400, ""},
+		{"encoded CRLF in the path", "GET /t/" + tok + "/v1/models%0d%0aX-Injected:%201 HTTP/1.1\r\nHost: relay\r\n\r\n", 400, "bad_request"},
+		{"encoded CRLF in the path token", "GET /t/" + tok + "%0d%0aX-Injected:%201/v1/models HTTP/1.1\r\nHost: relay\r\n\r\n", 401, "invalid_token"},
+		{"encoded CRLF in the query token", "GET /v1/models?token=" + tok + "%0d%0aX-Injected:%201 HTTP/1.1\r\nHost: relay\r\n\r\n", 401, "invalid_token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			up.reset()
+			r := roundTrip(t, s.addr, tc.raw)
+			if r.status != tc.status || (tc.code != "" && r.code() != tc.code) {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.body, tc.status, tc.code)
+			}
+			if n := len(up.requests()); n != 0 {
+				t.Fatalf("%d requests reached the provider", n)
+			}
+		})
+	}
+	t.Run("encoded CRLF in the query stays encoded", func(t *testing.T) {
+		up.reset()
+		r := roundTrip(t, s.addr, "GET /t/"+tok+"/v1/models?a=%0d%0aX-Injected:%201 HTTP/1.1\r\nHost: relay\r\n\r\n")
+		seen := up.requests()
+		if r.status != 200 || len(seen) != 1 {
+			t.Fatalf("got %d, %d upstream", r.status, len(seen))
+		}
+		if seen[0].URI != "/v1/models?a=%0d%0aX-Injected:%201" || seen[0].Header.Get("X-Injected") != "" {
+			t.Fatalf("upstream saw %q %v", seen[0].URI, seen[0].Header)
+		}
+	})
+	t.Run("an api_key claim cannot carry CR/LF", func(t *testing.T) {
+		for _, key := range []string{"sk-a\r\nX-Injected: 1", "sk-a\nb", "sk-a\rb", "sk a", "sk-\x00", "sk-\x7f"} {
+			c := &token.Claims{ID: cliID(), ExpiresAt: time.Now().Add(time.Hour).Unix(), Provider: "mock", APIKey: key}
+			if _, err := token.Encode(c, s.mint); err == nil {
+				t.Errorf("Encode accepted api_key %q", key)
+			}
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 5. Request smuggling
+
+func TestSmugglingAttemptsYieldAtMostOneUpstreamRequest(t *testing.T) {
+	up := &spy{}
+	s := newLiveStack(t, up, nil)
+	tok := s.token(nil)
+	head := "POST /t/" + tok + "/v1/chat/completions HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n"
+	// What an attacker hopes the relay reads as a second request of its own.
+	smuggled := "POST /t/" + tok + "/v1/smuggled HTTP/1.1\r\nHost: relay\r\nContent-Length: 2\r\n\r\n{}"
+	cases := []struct {
+		name, raw string
+		status    int // 0: any refusal (4xx/5xx)
+	}{
+		{"Content-Length and chunked", head + "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(chatBody, 2) + smuggled, 200},
+		{"chunked and Content-Length", head + "Transfer-Encoding: chunked\r\nContent-Length: 200\r\n\r\n" + chunked(chatBody, 2) + smuggled, 200},
+		{"folded Transfer-Encoding with Content-Length", head + "Content-Length: " + strconv.Itoa(len(chatBody)) + "\r\nTransfer-Encoding:\r\n chunked\r\n\r\n" + chunked(chatBody, 1) + smuggled, 200},
+		{"two different Content-Lengths", head + "Content-Length: " + strconv.Itoa(len(chatBody)) + "\r\nContent-Length: 2\r\n\r\n" + chatBody + smuggled, 400},
+		{"Content-Length list", head + "Content-Length: " + strconv.Itoa(len(chatBody)) + ", 2\r\n\r\n" + chatBody + smuggled, 400},
+		{"chunked, identity", head + "Transfer-Encoding: chunked, identity\r\n\r\n" + chunked(chatBody, 1) + smuggled, 501},
+		{"identity, chunked", head + "Transfer-Encoding: identity, chunked\r\n\r\n" + chunked(chatBody, 1) + smuggled, 501},
+		{"Transfer-Encoding twice", head + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(chatBody, 1) + smuggled, 501},
+		{"space before the colon", head + "Transfer-Encoding : chunked\r\nContent-Length: 4\r\n\r\n" + chunked(chatBody, 1) + smuggled, 400},
+		{"signed Content-Length", head + "Content-Length: +" + strconv.Itoa(len(chatBody)) + "\r\n\r\n" + chatBody + smuggled, 400},
+		{"chunk size overflow", head + "Transfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\n" + chatBody + "\r\n0\r\n\r\n" + smuggled, 400},
+		{"bare LF in chunk framing", head + "Transfer-Encoding: chunked\r\n\r\n" + strconv.FormatInt(int64(len(chatBody)), 16) + "\n" + chatBody + "\n0\n\n" + smuggled, 400},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			up.reset()
+			c := dialRaw(t, s.addr)
+			c.send(tc.raw)
+			first, err := c.response()
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			if first.status != tc.status {
+				t.Fatalf("got %d %s, want %d", first.status, first.body, tc.status)
+			}
+			// Nothing after the first request may be read as a request: the
+			// relay closes the connection instead of answering again.
+			if !c.closedByPeer() {
+				t.Fatal("the connection stayed open for the smuggled request")
+			}
+			seen := up.requests()
+			switch {
+			case tc.status != 200 && len(seen) != 0:
+				t.Fatalf("a refused request reached the provider: %+v", seen)
+			case tc.status == 200 && len(seen) != 1:
+				t.Fatalf("the provider saw %d requests, want exactly 1", len(seen))
+			}
+			for _, got := range seen {
+				if got.URI != "/v1/chat/completions" || string(got.Body) != chatBody || len(got.TransferEncoding) != 0 || got.ContentLength != int64(len(chatBody)) {
+					t.Fatalf("upstream saw %s %q CL %d TE %v body %q", got.Method, got.URI, got.ContentLength, got.TransferEncoding, got.Body)
+				}
+			}
+		})
+	}
+	t.Run("obs-fold in an ordinary header is unfolded", func(t *testing.T) {
+		up.reset()
+		r := roundTrip(t, s.addr, head+"X-Folded: a\r\n b\r\nContent-Length: "+strconv.Itoa(len(chatBody))+"\r\n\r\n"+chatBody)
+		seen := up.requests()
+		if r.status != 200 || len(seen) != 1 || seen[0].Header.Get("X-Folded") != "a b" {
+			t.Fatalf("got %d, upstream %+v", r.status, seen)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 6. Slow clients
+
+func TestSlowlorisIsCutAtReadHeaderTimeoutWhileOthersAreServed(t *testing.T) {
+	up := &spy{}
+	s := newLiveStack(t, up, func(c *config.Config) { c.Timeouts.ReadHeader = config.Duration(300 * time.Millisecond) })
+	tok := s.token(nil)
+	c := dialRaw(t, s.addr)
+	start := time.Now()
+	// The relay may say 400 before it hangs up; either way the connection
+	// ends, and no request was served on it.
+	type ending struct {
+		after time.Duration
+		got   string
+	}
+	closed := make(chan ending, 1)
+	go func() {
+		got, _ := io.ReadAll(c.br) // to EOF or reset; the conn deadline bounds it
+		closed <- ending{time.Since(start), string(got)}
+	}()
+	// The header arrives a byte every 20 ms: it would take ~1.5 s.
+	header := "POST /t/" + tok + "/v1/chat/completions HTTP/1.1\r\nHost: relay\r\nContent-Length: 2\r\n"
+	drip := time.NewTicker(20 * time.Millisecond)
+	defer drip.Stop()
+	served := false
+	var end ending
+dripping:
+	for i := 0; ; i++ {
+		select {
+		case end = <-closed:
+			break dripping
+		case <-drip.C:
+		}
+		if i < len(header) {
+			_, _ = c.c.Write([]byte{header[i]}) // fails once the relay hung up
+		}
+		if !served && time.Since(start) > 100*time.Millisecond {
+			// A normal client is served while the slow one holds its connection.
+			served = true
+			if r := s.do("POST", "/t/"+tok+"/v1/chat/completions", chatBody, nil); r.status != 200 {
+				t.Fatalf("normal client got %d during the slowloris", r.status)
+			}
+		}
+	}
+	t.Logf("slow connection ended after %v with %q", end.after, end.got)
+	if end.after < 250*time.Millisecond || end.after > 2*time.Second {
+		t.Fatalf("slow connection ended after %v, want about read_header (300ms)", end.after)
+	}
+	if end.got != "" && !strings.HasPrefix(end.got, "HTTP/1.1 400 ") {
+		t.Fatalf("the slow client got %q", end.got)
+	}
+	if !served {
+		t.Fatal("the normal client did not run")
+	}
+	if n := len(up.requests()); n != 1 {
+		t.Fatalf("%d upstream requests, want only the normal client's", n)
+	}
+}
+
+// streamingUpstream sends an endless (or size-bounded) SSE stream as fast
+// as the relay takes it, and reports how much it wrote and whether its
+// request was cancelled.
+type streamingUpstream struct {
+	limit       int64
+	contentType string
+	written     atomic.Int64
+	cancelled   chan struct{}
+	once        sync.Once
+}
+
+func newStreamingUpstream(limit int64, contentType string) *streamingUpstream {
+	return &streamingUpstream{limit: limit, contentType: contentType, cancelled: make(chan struct{})}
+}
+
+func (u *streamingUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if r.Context().Err() != nil {
+			u.once.Do(func() { close(u.cancelled) })
+		}
+	}()
+	w.Header().Set("Content-Type", u.contentType)
+	event := []byte("data: {\"choices\":[{\"delta\":{\"content\":\"" + strings.Repeat("x", 990) + "\"}}]}\n\n")
+	var batch []byte
+	for range 32 {
+		batch = append(batch, event...)
+	}
+	for u.limit <= 0 || u.written.Load() < u.limit {
+		n, err := w.Write(batch)
+		u.written.Add(int64(n))
+		if err != nil {
+			<-r.Context().Done()
+			return
+		}
+		w.(http.Flusher).Flush()
+		if r.Context().Err() != nil {
+			return
+		}
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// stalledClient sends a streaming request, reads the response header and
+// about want bytes, then stops reading.
+func stalledClient(t *testing.T, addr, tok string, want int) *rawConn {
+	t.Helper()
+	c := dialRaw(t, addr)
+	if tc, ok := c.c.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(16 << 10)
+	}
+	_ = c.c.SetDeadline(time.Now().Add(30 * time.Second))
+	body := `{"model":"gpt-4o","stream":true}`
+	c.send("POST /t/" + tok + "/v1/chat/completions HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+	resp, err := http.ReadResponse(c.br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("stream did not start: %v", err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, want)); err != nil {
+		t.Fatalf("first bytes: %v", err)
+	}
+	return c
+}
+
+// waitStalled waits until the upstream has stopped writing (held back by
+// the stalled client) and returns how much it wrote.
+func waitStalled(t *testing.T, u *streamingUpstream) int64 {
+	t.Helper()
+	last, since := int64(-1), time.Now()
+	waitUntil(t, 20*time.Second, "the upstream to be held back", func() bool {
+		n := u.written.Load()
+		if n != last {
+			last, since = n, time.Now()
+			return false
+		}
+		return time.Since(since) > 300*time.Millisecond
+	})
+	return last
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+func TestSlowReaderKeepsMemoryBoundedAndItsDepartureCancelsTheUpstream(t *testing.T) {
+	const size = 50 << 20
+	for _, tc := range []struct {
+		contentType string
+		maxGrowth   int64
+	}{
+		// A stream is relayed through fixed buffers.
+		{"text/event-stream", 8 << 20},
+		// A plain body is also copied, up to 8 MiB, for its usage numbers
+		// (relay's maxJSONUsageBody); the bound allows that copy's growth.
+		{"application/json", 24 << 20},
+	} {
+		t.Run(tc.contentType, func(t *testing.T) {
+			u := newStreamingUpstream(size, tc.contentType)
+			s := newLiveStack(t, u, nil)
+			tok := s.token(nil)
+			before := heapInUse()
+			c := stalledClient(t, s.addr, tok, 64<<10)
+			written := waitStalled(t, u)
+			growth := int64(heapInUse()) - int64(before)
+			t.Logf("upstream wrote %.1f MiB of %d MiB before being held back; heap in use grew by %.2f MiB",
+				float64(written)/(1<<20), size>>20, float64(growth)/(1<<20))
+			if written >= size/2 {
+				t.Fatalf("the relay read %d bytes for a client that took 64 KiB: no back-pressure", written)
+			}
+			if growth > tc.maxGrowth {
+				t.Fatalf("heap grew by %d bytes while a client stalled on a %d-byte response", growth, size)
+			}
+			c.c.Close()
+			select {
+			case <-u.cancelled:
+			case <-time.After(2 * time.Second):
+				t.Fatal("the upstream request was not cancelled after the slow client left")
+			}
+		})
+	}
+}
+
+func TestStalledReaderIsDroppedButHealthyLongStreamsAreNot(t *testing.T) {
+	shortWriteIdle := func(c *config.Config) { c.Timeouts.WriteIdle = config.Duration(300 * time.Millisecond) }
+
+	t.Run("a reader that stalls with the connection open is dropped", func(t *testing.T) {
+		u := newStreamingUpstream(0, "text/event-stream") // never ends
+		s := newLiveStack(t, u, shortWriteIdle)
+		// The client reads 64 KiB, then neither reads nor leaves (its
+		// connection stays open until the test ends).
+		stalledClient(t, s.addr, s.token(nil), 64<<10)
+		select {
+		case <-u.cancelled:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the stalled reader still holds its upstream stream")
+		}
+		// The relay's handler is done (its access log line is written) and
+		// its end of the connection closed. (What the client sees then is
+		// up to the kernels: an orphaned socket facing a zero window may
+		// be dropped without a FIN.)
+		waitUntil(t, 5*time.Second, "the relay to give up on the stalled reader", func() bool {
+			return strings.Contains(s.logs.String(), `"msg":"request"`)
+		})
+	})
+	t.Run("a slow but steady stream outlives the idle timeout many times", func(t *testing.T) {
+		upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			for i := range 15 { // 1.5 s in all, 5× the idle timeout
+				fmt.Fprintf(w, "data: {\"n\":%d}\n\n", i)
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-tick.C:
+				}
+			}
+			fmt.Fprint(w, "data: [DONE]\n\n")
+		})
+		s := newLiveStack(t, upstream, shortWriteIdle)
+		resp, err := http.Post(s.url+"/t/"+s.token(nil)+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","stream":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		all, err := io.ReadAll(resp.Body)
+		if err != nil || !strings.Contains(string(all), `"n":14`) || !strings.HasSuffix(string(all), "data: [DONE]\n\n") {
+			t.Fatalf("the healthy stream was cut: %v %q", err, all)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 7. Tampering: bit flips and the timing of rejections
+
+// pathSegment escapes s for a path segment, keeping every byte a token
+// may hold as is.
+func pathSegment(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+func TestEverySingleBitFlipOfATokenGetsTheSameAnswer(t *testing.T) {
+	up := &spy{}
+	s := newStack(t, up, nil)
+	tok := s.token(nil)
+	if r := s.do("POST", "/t/"+tok+"/v1/chat/completions", chatBody, nil); r.status != 200 {
+		t.Fatalf("the untouched token fails: %d", r.status)
+	}
+	up.reset()
+	ref := s.do("POST", "/t/not-a-token/v1/chat/completions", chatBody, nil)
+	if ref.status != 401 || ref.code() != "invalid_token" {
+		t.Fatalf("reference: %d %s", ref.status, ref.body)
+	}
+	signature := func(h http.Header) string {
+		var names []string
+		for name, v := range h {
+			if name == "Date" || name == "X-Request-Id" {
+				continue
+			}
+			names = append(names, name+": "+strings.Join(v, ","))
+		}
+		sort.Strings(names)
+		return strings.Join(names, "\n")
+	}
+	want := signature(ref.header)
+	flips := 0
+	for i := 0; i < len(tok); i++ {
+		for bit := 0; bit < 8; bit++ {
+			b := []byte(tok)
+			b[i] ^= 1 << bit
+			flipped := string(b)
+			var r response
+			if c := b[i]; bit%2 == 1 && c > 0x20 && c < 0x7f {
+				r = s.do("POST", "/v1/chat/completions", chatBody, map[string]string{"Authorization": "Bearer " + flipped})
+			} else {
+				r = s.do("POST", "/t/"+pathSegment(flipped)+"/v1/chat/completions", chatBody, nil)
+			}
+			flips++
+			if r.status != ref.status || !bytes.Equal(r.body, ref.body) || signature(r.header) != want {
+				t.Fatalf("flip of bit %d of character %d (%q→%q): %d %s\n%s\nwant %d %s\n%s",
+					bit, i, tok[i], b[i], r.status, r.body, signature(r.header), ref.status, ref.body, want)
+			}
+		}
+	}
+	if n := len(up.requests()); n != 0 {
+		t.Fatalf("%d flipped tokens reached the provider", n)
+	}
+	t.Logf("%d single-bit flips of a %d-character token: all answered identically", flips, len(tok))
+}
+
+type tokenVector struct {
+	Name, Token, Error string
+}
+
+func loadTokenVectors(t *testing.T) (map[string]tokenVector, *token.Keyring) {
+	t.Helper()
+	dir := "../../../testdata/vectors"
+	data, err := os.ReadFile(filepath.Join(dir, "vectors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suite struct{ Vectors []tokenVector }
+	if err := json.Unmarshal(data, &suite); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]tokenVector{}
+	for _, v := range suite.Vectors {
+		byName[v.Name] = v
+	}
+	f, err := rai.Load(filepath.Join(dir, "aes.rai"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := token.NewKeyring()
+	if err := f.AddTo(keys); err != nil {
+		t.Fatal(err)
+	}
+	return byName, keys
+}
+
+// rejectionMedians times fn over each group's tokens, interleaving the
+// groups so that machine noise hits them alike, and returns the median
+// time per call of each group.
+func rejectionMedians(groups map[string][]string, fn func(string)) map[string]time.Duration {
+	const rounds, batch = 301, 16
+	samples := map[string][]time.Duration{}
+	for range rounds {
+		for name, toks := range groups {
+			start := time.Now()
+			for i := range batch {
+				fn(toks[i%len(toks)])
+			}
+			samples[name] = append(samples[name], time.Since(start)/batch)
+		}
+	}
+	medians := map[string]time.Duration{}
+	for name, d := range samples {
+		slices.Sort(d)
+		medians[name] = d[len(d)/2]
+	}
+	return medians
+}
+
+func spread(m map[string]time.Duration) float64 {
+	lo, hi := time.Duration(1<<62), time.Duration(0)
+	for _, d := range m {
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	return float64(hi) / float64(max(lo, 1))
+}
+
+func TestTokenRejectionsShareOneTimingClass(t *testing.T) {
+	vectors, keys := loadTokenVectors(t)
+	pick := func(names ...string) []string {
+		var toks []string
+		for _, n := range names {
+			v, ok := vectors[n]
+			if !ok || v.Error != "invalid_token" {
+				t.Fatalf("vector %s missing or not invalid_token", n)
+			}
+			if _, err := keys.Open(v.Token); !errors.Is(err, token.ErrInvalid) {
+				t.Fatalf("vector %s: %v", n, err)
+			}
+			toks = append(toks, v.Token)
+		}
+		return toks
+	}
+	groups := map[string][]string{
+		"bad base64":             pick("aes-non-base64", "aes-six-parts", "aes-truncated"),
+		"bad tag":                pick("aes-tampered-tag", "aes-tampered-ciphertext", "aes-tampered-iv", "aes-wrong-key"),
+		"bad JSON/unknown claim": pick("aes-unknown-claim", "aes-claims-not-object", "aes-claim-wrong-type"),
+	}
+	// What the relay runs on a token: the intake screen, then the keyring.
+	relay := rejectionMedians(groups, func(tok string) { _, _ = keys.Open(intake.Screen(tok)) })
+	// The keyring alone (server/token).
+	raw := rejectionMedians(groups, func(tok string) { _, _ = keys.Open(tok) })
+	t.Logf("median rejection time at the relay (screen + Keyring.Open): %v — spread %.2f×", relay, spread(relay))
+	t.Logf("median rejection time of Keyring.Open alone: %v — spread %.2f×", raw, spread(raw))
+	if f := spread(relay); f > 3 {
+		t.Fatalf("token rejections at the relay fall into distinguishable timing classes (%.1f× apart): %v", f, relay)
+	}
+	// Past the tag only a key holder gets: within the keyring, failing the
+	// tag and failing the claims must not be told apart either.
+	authn := map[string]time.Duration{"bad tag": raw["bad tag"], "bad claims": raw["bad JSON/unknown claim"]}
+	if f := spread(authn); f > 3 {
+		t.Fatalf("Keyring.Open tells a bad tag from bad claims by timing (%.1f×): %v", f, authn)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// 8. Methods, Host, HTTP/1.0, pipelining, preflight
+
+func TestOddMethodsHostsAndFraming(t *testing.T) {
+	up := &spy{respond: func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodTrace {
+			// A TRACE-honouring upstream echoes the request, headers included.
+			w.Header().Set("Content-Type", "message/http")
+			_ = r.Header.Write(w)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"ok":true}`)
+	}}
+	s := newLiveStack(t, up, func(c *config.Config) { c.Limits.MaxHeaderBytes = 64 << 10 })
+	upHost := strings.TrimPrefix(s.upstream.URL, "http://")
+	tok := s.token(nil)
+
+	for _, method := range []string{"TRACE", "TRACK", "CONNECT", "PROPFIND", "FOO"} {
+		t.Run("method "+method, func(t *testing.T) {
+			up.reset()
+			target := "/t/" + tok + "/v1/models"
+			if method == "CONNECT" {
+				target = "evil.example:443"
+			}
+			r := roundTrip(t, s.addr, method+" "+target+" HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer "+tok+"\r\n\r\n")
+			if r.status != 400 || r.code() != "bad_request" || bytes.Contains(r.body, []byte(realKey)) {
+				t.Fatalf("got %d %s", r.status, r.body)
+			}
+			if n := len(up.requests()); n != 0 {
+				t.Fatalf("%s reached the provider", method)
+			}
+		})
+	}
+	t.Run("garbage and foreign Host headers", func(t *testing.T) {
+		for _, h := range []struct {
+			host   string
+			status int
+		}{
+			{"evil.example", 200}, {"127.0.0.1:1", 200}, {"", 200},
+			{"a b", 400}, {"evil.example/x", 400}, {"user@evil.example", 400}, {"evil\x01.example", 400},
+		} {
+			up.reset()
+			r := roundTrip(t, s.addr, "GET /t/"+tok+"/v1/models HTTP/1.1\r\nHost: "+h.host+"\r\n\r\n")
+			seen := up.requests()
+			if r.status != h.status {
+				t.Fatalf("Host %q: got %d, want %d", h.host, r.status, h.status)
+			}
+			if h.status == 200 && (len(seen) != 1 || seen[0].Host != upHost) {
+				t.Fatalf("Host %q: upstream saw %+v", h.host, seen)
+			}
+			if h.status != 200 && len(seen) != 0 {
+				t.Fatalf("Host %q reached the provider", h.host)
+			}
+		}
+		up.reset()
+		if r := roundTrip(t, s.addr, "GET /t/"+tok+"/v1/models HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n"); r.status != 400 || len(up.requests()) != 0 {
+			t.Fatalf("two Host headers: %d", r.status)
+		}
+	})
+	t.Run("HTTP/1.0 without Host", func(t *testing.T) {
+		up.reset()
+		c := dialRaw(t, s.addr)
+		c.send("GET /t/" + tok + "/v1/models HTTP/1.0\r\n\r\n")
+		r, err := c.response()
+		seen := up.requests()
+		if err != nil || r.status != 200 || len(seen) != 1 || seen[0].Host != upHost {
+			t.Fatalf("got %d %v, upstream %+v", r.status, err, seen)
+		}
+		if !c.closedByPeer() {
+			t.Fatal("an HTTP/1.0 connection without keep-alive stayed open")
+		}
+	})
+	t.Run("pipelined requests", func(t *testing.T) {
+		up.reset()
+		c := dialRaw(t, s.addr)
+		c.send("GET /t/" + tok + "/v1/one HTTP/1.1\r\nHost: relay\r\n\r\n" +
+			"POST /t/" + tok + "/v1/two HTTP/1.1\r\nHost: relay\r\nContent-Length: 2\r\n\r\n{}" +
+			"GET /t/" + tok + "/v1/three HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n")
+		for i := range 3 {
+			if r, err := c.response(); err != nil || r.status != 200 {
+				t.Fatalf("response %d: %d %v", i, r.status, err)
+			}
+		}
+		var uris []string
+		for _, r := range up.requests() {
+			uris = append(uris, r.Method+" "+r.URI)
+		}
+		if strings.Join(uris, ",") != "GET /v1/one,POST /v1/two,GET /v1/three" {
+			t.Fatalf("upstream saw %v", uris)
+		}
+	})
+	t.Run("preflight with a huge Access-Control-Request-Headers", func(t *testing.T) {
+		up.reset()
+		names := strings.Repeat("x-custom-header-name, ", 1500) // ≈ 33 KiB
+		r := roundTrip(t, s.addr, "OPTIONS /t/"+tok+"/v1/chat/completions HTTP/1.1\r\nHost: relay\r\nOrigin: https://app.example\r\n"+
+			"Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: "+names+"\r\n\r\n")
+		if r.status != 204 || len(up.requests()) != 0 {
+			t.Fatalf("got %d, %d upstream", r.status, len(up.requests()))
+		}
+		r = roundTrip(t, s.addr, "OPTIONS /v1/chat/completions HTTP/1.1\r\nHost: relay\r\nOrigin: https://app.example\r\n"+
+			"Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: "+strings.Repeat(names, 4)+"\r\n\r\n")
+		if r.status != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("preflight over the header limit: %d", r.status)
+		}
+	})
+}
