@@ -40,10 +40,10 @@ func text(s string) string {
 
 // Requests reads the log newest first; the cursor is the last id served.
 func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
-	limit := clampLimit(f.Limit)
+	limit := store.PageSize(f.Limit)
 	before := int64(1<<63 - 1)
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor)
+		c, err := store.DecodeCursor(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
@@ -72,7 +72,7 @@ func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Rec
 	next := ""
 	if len(page) > limit {
 		page = page[:limit]
-		next = encodeCursor(strconv.FormatInt(page[limit-1].id, 10))
+		next = store.EncodeCursor(strconv.FormatInt(page[limit-1].id, 10))
 	}
 	records := make([]store.Record, len(page))
 	for i, r := range page {

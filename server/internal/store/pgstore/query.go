@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 
 	"github.com/jackc/pgx/v5"
@@ -46,8 +45,8 @@ func (s *Store) Usage(ctx context.Context, jti string) (store.Usage, bool, error
 // than "$1 = ” OR subject = $1", which a cached generic plan could not
 // serve from the subject index.
 func (s *Store) Tokens(ctx context.Context, f store.TokenFilter) ([]store.Usage, string, error) {
-	limit := clampLimit(f.Limit)
-	after, err := decodeCursor(f.Cursor)
+	limit := store.PageSize(f.Limit)
+	after, err := store.DecodeCursor(f.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -71,30 +70,7 @@ WHERE t.subject = $1 AND t.jti > $2 ORDER BY t.jti LIMIT $3`, f.Subject, after, 
 	next := ""
 	if len(page) > limit {
 		page = page[:limit]
-		next = encodeCursor(page[limit-1].TokenID)
+		next = store.EncodeCursor(page[limit-1].TokenID)
 	}
 	return page, next, nil
-}
-
-func clampLimit(n int) int {
-	switch {
-	case n <= 0:
-		return 50
-	case n > 1000:
-		return 1000
-	}
-	return n
-}
-
-func encodeCursor(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func decodeCursor(c string) (string, error) {
-	if c == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return "", store.ErrBadCursor
-	}
-	return string(b), nil
 }

@@ -88,8 +88,8 @@ var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
 // Requests reads ra:log, or the token's own stream, newest first. Entry
 // ids are assigned by Redis on arrival, so "newest" is arrival order.
 func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
-	limit := clampLimit(f.Limit)
-	start, err := decodeCursor(f.Cursor)
+	limit := store.PageSize(f.Limit)
+	start, err := store.DecodeCursor(f.Cursor)
 	switch {
 	case err != nil:
 		return nil, "", err
@@ -114,7 +114,7 @@ func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Rec
 	}
 	next := ""
 	if len(msgs) > limit {
-		next = encodeCursor(msgs[limit-1].ID)
+		next = store.EncodeCursor(msgs[limit-1].ID)
 	}
 	return page, next, nil
 }

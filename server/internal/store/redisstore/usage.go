@@ -75,8 +75,8 @@ func (s *Store) Usage(ctx context.Context, jti string) (store.Usage, bool, error
 // cursor is the last jti returned. Tokens whose state already expired but
 // which Prune has not yet dropped from the index are skipped.
 func (s *Store) Tokens(ctx context.Context, f store.TokenFilter) ([]store.Usage, string, error) {
-	limit := clampLimit(f.Limit)
-	after, err := decodeCursor(f.Cursor)
+	limit := store.PageSize(f.Limit)
+	after, err := store.DecodeCursor(f.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -108,7 +108,7 @@ func (s *Store) Tokens(ctx context.Context, f store.TokenFilter) ([]store.Usage,
 	next := ""
 	if len(page) > limit {
 		page = page[:limit]
-		next = encodeCursor(page[limit-1].TokenID)
+		next = store.EncodeCursor(page[limit-1].TokenID)
 	}
 	return page, next, nil
 }

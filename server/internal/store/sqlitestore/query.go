@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"strconv"
 	"time"
@@ -45,8 +44,8 @@ func (s *Store) Usage(ctx context.Context, jti string) (store.Usage, bool, error
 }
 
 func (s *Store) Tokens(ctx context.Context, f store.TokenFilter) ([]store.Usage, string, error) {
-	limit := clampLimit(f.Limit)
-	after, err := decodeCursor(f.Cursor)
+	limit := store.PageSize(f.Limit)
+	after, err := store.DecodeCursor(f.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -70,7 +69,7 @@ WHERE (?1 = '' OR u.subject = ?1) AND u.jti > ?2 ORDER BY u.jti LIMIT ?3`, f.Sub
 	next := ""
 	if len(page) > limit {
 		page = page[:limit]
-		next = encodeCursor(page[limit-1].TokenID)
+		next = store.EncodeCursor(page[limit-1].TokenID)
 	}
 	return page, next, nil
 }
@@ -99,15 +98,15 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 }
 
 func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
-	limit := clampLimit(f.Limit)
+	limit := store.PageSize(f.Limit)
 	before := int64(1<<63 - 1)
 	if f.Cursor != "" {
-		c, err := decodeCursor(f.Cursor)
+		c, err := store.DecodeCursor(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
 		if before, err = strconv.ParseInt(c, 10, 64); err != nil {
-			return nil, "", errBadCursor
+			return nil, "", store.ErrBadCursor
 		}
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, time, request_id, jti, subject, provider, model, path, status,
@@ -135,7 +134,7 @@ FROM request_log WHERE (?1 = '' OR jti = ?1) AND id < ?2 ORDER BY id DESC LIMIT 
 	next := ""
 	if len(page) > limit {
 		page = page[:limit]
-		next = encodeCursor(strconv.FormatInt(ids[limit-1], 10))
+		next = store.EncodeCursor(strconv.FormatInt(ids[limit-1], 10))
 	}
 	return page, next, nil
 }
@@ -159,29 +158,4 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 		}
 		return nil
 	})
-}
-
-var errBadCursor = store.ErrBadCursor
-
-func clampLimit(n int) int {
-	switch {
-	case n <= 0:
-		return 50
-	case n > 1000:
-		return 1000
-	}
-	return n
-}
-
-func encodeCursor(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func decodeCursor(c string) (string, error) {
-	if c == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return "", errBadCursor
-	}
-	return string(b), nil
 }
