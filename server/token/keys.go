@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -106,6 +107,10 @@ func (k *MintKey) KeyID() string { return k.kid }
 type Keyring struct {
 	aes map[string][]byte
 	ecc map[string]*relayKey
+	// decoy is verified against when a signer kid is unknown, so an
+	// untrusted signer costs the same time as a bad signature and the
+	// timing does not reveal which signer ids are trusted.
+	decoy *ecdsa.PublicKey
 }
 
 type relayKey struct {
@@ -115,7 +120,11 @@ type relayKey struct {
 
 // NewKeyring returns an empty keyring.
 func NewKeyring() *Keyring {
-	return &Keyring{aes: map[string][]byte{}, ecc: map[string]*relayKey{}}
+	decoy, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return &Keyring{aes: map[string][]byte{}, ecc: map[string]*relayKey{}, decoy: &decoy.PublicKey}
 }
 
 // AddAES accepts `aes` tokens with this kid and secret. An empty kid is derived.
