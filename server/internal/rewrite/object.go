@@ -3,6 +3,7 @@ package rewrite
 import (
 	"encoding/json"
 	"errors"
+	"github.com/relayapi/relayapi/server/internal/jsonscan"
 )
 
 // ErrNotObject is a body that is not a JSON object: nothing to rewrite in it.
@@ -22,7 +23,7 @@ func parseObject(body []byte) (object, error) {
 	if !valid(body) {
 		return nil, ErrNotObject
 	}
-	trimmed := body[skipSpace(body, 0):]
+	trimmed := body[jsonscan.SkipSpace(body, 0):]
 	if trimmed[0] != '{' {
 		return nil, ErrNotObject
 	}

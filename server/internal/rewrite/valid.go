@@ -1,12 +1,14 @@
 package rewrite
 
+import "github.com/relayapi/relayapi/server/internal/jsonscan"
+
 // valid reports whether b is exactly one JSON value, as json.Valid does,
 // several times faster on the long strings requests carry (base64 images,
 // documents): string contents are skipped by a plain byte loop instead of
 // encoding/json's per-byte state machine. FuzzValid holds it to json.Valid.
 func valid(b []byte) bool {
-	i, ok := validValue(b, skipSpace(b, 0), 0)
-	return ok && skipSpace(b, i) == len(b)
+	i, ok := validValue(b, jsonscan.SkipSpace(b, 0), 0)
+	return ok && jsonscan.SkipSpace(b, i) == len(b)
 }
 
 // maxDepth is encoding/json's nesting limit.
@@ -34,7 +36,7 @@ func validObject(b []byte, i, depth int) (int, bool) {
 	if depth > maxDepth {
 		return i, false
 	}
-	i = skipSpace(b, i+1)
+	i = jsonscan.SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, true
 	}
@@ -46,19 +48,19 @@ func validObject(b []byte, i, depth int) (int, bool) {
 		if i, ok = validString(b, i); !ok {
 			return i, false
 		}
-		if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
+		if i = jsonscan.SkipSpace(b, i); i >= len(b) || b[i] != ':' {
 			return i, false
 		}
-		if i, ok = validValue(b, skipSpace(b, i+1), depth); !ok {
+		if i, ok = validValue(b, jsonscan.SkipSpace(b, i+1), depth); !ok {
 			return i, false
 		}
-		if i = skipSpace(b, i); i < len(b) && b[i] == '}' {
+		if i = jsonscan.SkipSpace(b, i); i < len(b) && b[i] == '}' {
 			return i + 1, true
 		}
 		if i >= len(b) || b[i] != ',' {
 			return i, false
 		}
-		i = skipSpace(b, i+1)
+		i = jsonscan.SkipSpace(b, i+1)
 	}
 }
 
@@ -66,7 +68,7 @@ func validArray(b []byte, i, depth int) (int, bool) {
 	if depth > maxDepth {
 		return i, false
 	}
-	i = skipSpace(b, i+1)
+	i = jsonscan.SkipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
 		return i + 1, true
 	}
@@ -75,13 +77,13 @@ func validArray(b []byte, i, depth int) (int, bool) {
 		if i, ok = validValue(b, i, depth); !ok {
 			return i, false
 		}
-		if i = skipSpace(b, i); i < len(b) && b[i] == ']' {
+		if i = jsonscan.SkipSpace(b, i); i < len(b) && b[i] == ']' {
 			return i + 1, true
 		}
 		if i >= len(b) || b[i] != ',' {
 			return i, false
 		}
-		i = skipSpace(b, i+1)
+		i = jsonscan.SkipSpace(b, i+1)
 	}
 }
 

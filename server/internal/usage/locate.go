@@ -2,7 +2,7 @@ package usage
 
 import (
 	"bytes"
-	"strings"
+	"github.com/relayapi/relayapi/server/internal/jsonscan"
 )
 
 // Providers put "usage" at the end of the root object, after what may be
@@ -36,12 +36,12 @@ func memberValueAt(body []byte, k int) ([]byte, bool) {
 	if k > 0 && body[k-1] == '\\' {
 		return nil, false // inside a string
 	}
-	colon := skipSpace(body, k+len(usageKey))
+	colon := jsonscan.SkipSpace(body, k+len(usageKey))
 	if colon >= len(body) || body[colon] != ':' {
 		return nil, false // a string value, not a key
 	}
-	start := skipSpace(body, colon+1)
-	end := skipValue(body, start)
+	start := jsonscan.SkipSpace(body, colon+1)
+	end := jsonscan.SkipValue(body, start)
 	if !closesRoot(body, end) {
 		return nil, false
 	}
@@ -55,85 +55,17 @@ func closesRoot(body []byte, i int) bool {
 	for i < len(body) {
 		switch body[i] {
 		case '"':
-			i = skipString(body, i)
+			i = jsonscan.SkipString(body, i)
 			continue
 		case '{', '[':
 			depth++
 		case '}', ']':
 			if depth == 0 {
-				return skipSpace(body, i+1) == len(body)
+				return jsonscan.SkipSpace(body, i+1) == len(body)
 			}
 			depth--
 		}
 		i++
 	}
 	return false
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// scalarEnd holds the bytes that end a number, true, false or null.
-const scalarEnd = " \t\r\n,}]"
-
-// skipValue returns the index just past the value at b[i].
-func skipValue(b []byte, i int) int {
-	if i >= len(b) {
-		return len(b)
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		return skipNested(b, i)
-	}
-	for i < len(b) && strings.IndexByte(scalarEnd, b[i]) < 0 {
-		i++ // a number, true, false or null
-	}
-	return i
-}
-
-func skipNested(b []byte, i int) int {
-	depth := 0
-	for i < len(b) {
-		switch b[i] {
-		case '"':
-			i = skipString(b, i)
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-			if depth == 0 {
-				return i + 1
-			}
-		}
-		i++
-	}
-	return len(b)
-}
-
-// skipString returns the index just past the string opened at b[i].
-func skipString(b []byte, i int) int {
-	start := i + 1
-	for j := start; j < len(b); {
-		q := bytes.IndexByte(b[j:], '"')
-		if q < 0 {
-			return len(b)
-		}
-		q += j
-		slashes := 0
-		for k := q - 1; k >= start && b[k] == '\\'; k-- {
-			slashes++
-		}
-		if slashes%2 == 0 {
-			return q + 1
-		}
-		j = q + 1
-	}
-	return len(b)
 }
