@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The playground's backend: serves the page (public/ and the `openai` package's
+// The playground's backend: serves the page (the same files `relayapi demo`
+// embeds, from server/internal/demo/page, but with the real `openai` package's
 // browser build from node_modules) and mints one RelayAPI token per chat
 // message with the JavaScript SDK. Plain node:http, no framework, no build.
 //
@@ -44,7 +45,15 @@ const relay = await RelayAPI.fromEnv({
   relayURL: env.RELAYAPI_URL || undefined,
 });
 
-const publicDir = join(here, 'public');
+// One copy of the page for the demo and this example: the demo's import map
+// points `openai` at a small embedded stand-in; here it points at the real
+// package, and the stand-in is not served.
+const pageDir = join(here, '../../server/internal/demo/page');
+const LITE = '"/openai-lite.js"';
+const indexHTML = (await readFile(join(pageDir, 'index.html'), 'utf8')).replace(LITE, '"/vendor/openai/index.mjs"');
+if (indexHTML.includes(LITE) || !indexHTML.includes('/vendor/openai/index.mjs')) {
+  throw new Error('the page no longer has the expected import map for openai');
+}
 // The browser imports `openai` from its ESM build (index.mjs and the files it imports).
 const openaiDir = dirname(createRequire(import.meta.url).resolve('openai'));
 const TYPES = {
@@ -151,7 +160,12 @@ async function handle(req, res) {
   if (url.pathname.startsWith('/vendor/openai/')) {
     return sendFile(res, openaiDir, url.pathname.slice('/vendor/openai'.length));
   }
-  return sendFile(res, publicDir, url.pathname === '/' ? '/index.html' : url.pathname);
+  if (url.pathname === '/' || url.pathname === '/index.html') {
+    res.writeHead(200, { 'content-type': TYPES['.html'], 'cache-control': 'no-store' });
+    return res.end(indexHTML);
+  }
+  if (url.pathname === '/openai-lite.js') throw new HTTPError(404, 'not found');
+  return sendFile(res, pageDir, url.pathname);
 }
 
 const server = createServer((req, res) => {

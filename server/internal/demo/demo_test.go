@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -195,30 +192,4 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("preflight for the page's own token: Access-Control-Allow-Origin %q", got)
 		}
 	})
-}
-
-// TestPageMatchesExample keeps the embedded page in step with examples/web:
-// the same app.js and style.css, and index.html differing only in where the
-// import map finds `openai`.
-func TestPageMatchesExample(t *testing.T) {
-	example := filepath.Join("..", "..", "..", "examples", "web", "public")
-	if _, err := os.Stat(example); errors.Is(err, os.ErrNotExist) {
-		t.Skip("examples/web is not in this checkout")
-	}
-	for _, name := range []string{"app.js", "style.css", "index.html"} {
-		want, err := os.ReadFile(filepath.Join(example, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := pageFiles.ReadFile("page/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if name == "index.html" {
-			want = bytes.Replace(want, []byte("/vendor/openai/index.mjs"), []byte("/openai-lite.js"), 1)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("server/internal/demo/page/%s differs from examples/web/public/%s: copy it over", name, name)
-		}
-	}
 }
