@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -48,33 +47,14 @@ type liveStack struct {
 
 func newLiveStack(t *testing.T, upstream http.Handler, mutate func(*config.Config)) *liveStack {
 	t.Helper()
-	up := httptest.NewServer(upstream)
-	t.Cleanup(up.Close)
-	key, err := rai.GenerateAES(rai.Server{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &stack{t: t, upstream: up, dataDir: t.TempDir(), logs: &syncBuffer{}}
-	s.mint, _ = key.MintKey()
-	keys := token.NewKeyring()
-	if err := key.AddTo(keys); err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = s.dataDir
-	cfg.Log.Level = "debug"
-	cfg.Limits.PerIPRPS = 0
-	cfg.Admin.Key = adminKey
-	cfg.Upstream.MaxRetries = 0
-	cfg.Timeouts.Shutdown = config.Duration(2 * time.Second)
-	cfg.Providers = map[string]config.Provider{"mock": {BaseURL: up.URL, Auth: "bearer"}}
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	s, cfg, keys := prepareStack(t, upstream, func(c *config.Config) {
+		c.Listen = "127.0.0.1:0"
+		c.Upstream.MaxRetries = 0
+		c.Timeouts.Shutdown = config.Duration(2 * time.Second)
+		if mutate != nil {
+			mutate(c)
+		}
+	})
 	log := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	relay, err := server.New(cfg, keys, log)
 	if err != nil {

@@ -57,6 +57,16 @@ const (
 
 func newStack(t testing.TB, upstream http.Handler, mutate func(*config.Config)) *stack {
 	t.Helper()
+	s, cfg, keys := prepareStack(t, upstream, mutate)
+	s.start(cfg, keys)
+	return s
+}
+
+// prepareStack starts the upstream, makes a key and builds the validated
+// test config (debug logs, no per-IP limit, the admin key, provider "mock"
+// pointing at the upstream), leaving how to run the relay to the caller.
+func prepareStack(t testing.TB, upstream http.Handler, mutate func(*config.Config)) (*stack, config.Config, *token.Keyring) {
+	t.Helper()
 	up := httptest.NewServer(upstream)
 	t.Cleanup(up.Close)
 	key, err := rai.GenerateAES(rai.Server{})
@@ -81,8 +91,7 @@ func newStack(t testing.TB, upstream http.Handler, mutate func(*config.Config)) 
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	s.start(cfg, keys)
-	return s
+	return s, cfg, keys
 }
 
 func (s *stack) start(cfg config.Config, keys *token.Keyring) {
