@@ -73,6 +73,9 @@ type Metrics struct {
 	// Listen, when set, serves /metrics on its own address instead of the
 	// relay's (keep it off the public interface).
 	Listen string `json:"listen"`
+	// Pprof adds Go's /debug/pprof/ profiles to that separate listener
+	// (never to the relay's own): how bench/ profiles the relay under load.
+	Pprof bool `json:"pprof"`
 }
 
 // Upstream configures retries towards the provider, made only before any
@@ -299,6 +302,9 @@ func (c *Config) Validate() error {
 	}
 	c.validateLimits(bad)
 	c.validateAccounting(bad)
+	if c.Metrics.Pprof && c.Metrics.Listen == "" {
+		bad("metrics.pprof", "needs metrics.listen: profiles are never served on the relay's own listener")
+	}
 	for _, o := range c.CORS.AllowedOrigins {
 		if o != "*" && !strings.Contains(o, "://") {
 			bad("cors.allowed_origins", "%q is not an origin (scheme://host[:port]) or *", o)
