@@ -25,6 +25,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/requestlog"
 	"github.com/relayapi/relayapi/server/internal/retry"
 	"github.com/relayapi/relayapi/server/internal/store"
+	"github.com/relayapi/relayapi/server/internal/upstream"
 	"github.com/relayapi/relayapi/server/token"
 )
 
@@ -107,10 +108,14 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 	return &Relay{cfg: cfg, log: log, store: st, reqlog: writer, metrics: m, handler: root}, nil
 }
 
-func newTransport(t config.Timeouts) *http.Transport {
-	return &http.Transport{
+// newTransport builds the client to the providers: the relay's own
+// HTTP/1.1 transport, with the standard one for requests that must go
+// through a proxy from the environment (HTTPS_PROXY and friends).
+func newTransport(t config.Timeouts) http.RoundTripper {
+	dialer := &net.Dialer{Timeout: t.UpstreamDial.D(), KeepAlive: 30 * time.Second}
+	fallback := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: t.UpstreamDial.D(), KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          1024,
 		MaxIdleConnsPerHost:   256,
@@ -118,6 +123,14 @@ func newTransport(t config.Timeouts) *http.Transport {
 		TLSHandshakeTimeout:   t.UpstreamDial.D(),
 		ResponseHeaderTimeout: t.UpstreamResponseHeader.D(),
 		ExpectContinueTimeout: time.Second,
+	}
+	return &upstream.Transport{
+		Dialer:                dialer,
+		ResponseHeaderTimeout: t.UpstreamResponseHeader.D(),
+		IdleTimeout:           90 * time.Second,
+		MaxIdlePerHost:        1024,
+		Proxy:                 http.ProxyFromEnvironment,
+		Fallback:              fallback,
 	}
 }
 
