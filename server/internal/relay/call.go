@@ -57,13 +57,6 @@ type call struct {
 	streaming  bool // an event stream is being relayed (active-streams gauge)
 }
 
-type callKey struct{}
-
-func callFrom(ctx context.Context) *call {
-	c, _ := ctx.Value(callKey{}).(*call)
-	return c
-}
-
 // markRefund notes that the upstream attempt failed before any byte
 // reached the client: the call is given back at settlement.
 func (c *call) markRefund(code string) {

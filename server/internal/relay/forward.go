@@ -1,11 +1,13 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
+	"net/textproto"
 	"net/url"
 	"strings"
 
@@ -16,14 +18,23 @@ import (
 // key); none of them may reach the provider.
 var clientAuthHeaders = []string{"Authorization", "X-Api-Key", "Api-Key", "X-Goog-Api-Key", "Cookie", "Origin", "Referer"}
 
-// rewrite builds the upstream request: the provider's fixed origin and
-// prefix, the remaining path and query verbatim, the real key.
-func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
-	c := callFrom(pr.In.Context())
+// hopHeaders describe one connection, not the message (RFC 9110 §7.6.1),
+// and the X-Forwarded family would tell the provider the client's address:
+// none of them is forwarded either way.
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+	"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto",
+}
+
+// upstreamRequest builds the request to the provider: the provider's fixed
+// origin and prefix, the remaining path and query verbatim, the client's
+// end-to-end headers without its credentials, the real key. Its context
+// is the call's upstream context, which finish, the idle timeout and the
+// drain bound cancel.
+func (h *Handler) upstreamRequest(r *http.Request, c *call) *http.Request {
 	p := c.provider
-	// The upstream request gets its own cancel, so finish, the idle
-	// timeout and the drain bound can stop it.
-	c.client = pr.In.Context()
+	c.client = r.Context()
 	parent := c.client
 	if h.opts.Drain && c.stream {
 		// Drain mode: the upstream must outlive a client that leaves, so it
@@ -36,16 +47,22 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	if h.opts.Drain && c.stream {
 		c.stopWatch = context.AfterFunc(c.client, c.startDrain)
 	}
-	out := pr.Out.WithContext(ctx)
-	pr.Out = out
-	out.URL.Scheme = p.Origin.Scheme
-	out.URL.Host = p.Origin.Host
-	out.URL.RawPath = p.Prefix + c.found.Path
-	out.URL.Path = unescapeOr(out.URL.RawPath)
-	out.URL.RawQuery = c.found.RawQuery
-	out.Host = p.Origin.Host
-	for _, name := range clientAuthHeaders {
-		out.Header.Del(name)
+	rawPath := p.Prefix + c.found.Path
+	out := &http.Request{
+		Method: r.Method,
+		URL: &url.URL{
+			Scheme: p.Origin.Scheme, Host: p.Origin.Host,
+			Path: unescapeOr(rawPath), RawPath: rawPath, RawQuery: c.found.RawQuery,
+		},
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: copyRequestHeader(r.Header),
+		Host:   p.Origin.Host,
+	}
+	body := c.body
+	if len(body) > 0 || r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
+		out.Body = io.NopCloser(bytes.NewReader(body))
+		out.ContentLength = int64(len(body))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	}
 	for name, value := range p.DefaultHeaders {
 		if out.Header.Get(name) == "" {
@@ -56,6 +73,39 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	if c.stream {
 		// A compressing upstream buffers; streams must flow per event.
 		out.Header.Set("Accept-Encoding", "identity")
+	}
+	return out.WithContext(ctx)
+}
+
+// copyRequestHeader keeps the client's end-to-end headers, minus its
+// credentials, the hop-by-hop fields and those its Connection header names.
+func copyRequestHeader(in http.Header) http.Header {
+	out := make(http.Header, len(in)+2)
+	for name, values := range in {
+		out[name] = values
+	}
+	dropHop(out)
+	for _, name := range clientAuthHeaders {
+		delete(out, name)
+	}
+	if _, ok := out["User-Agent"]; !ok {
+		// Not Go's default: the provider sees the client's agent or none.
+		out["User-Agent"] = []string{""}
+	}
+	return out
+}
+
+// dropHop removes hop-by-hop fields from a header the relay owns.
+func dropHop(hdr http.Header) {
+	for _, v := range hdr["Connection"] {
+		for name := range strings.SplitSeq(v, ",") {
+			if name = textproto.TrimString(name); name != "" {
+				delete(hdr, http.CanonicalHeaderKey(name))
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		delete(hdr, name)
 	}
 }
 
@@ -70,8 +120,7 @@ func unescapeOr(raw string) string {
 // goes to the client: a 5xx is refunded (the provider did not serve the
 // call), the body is metered, and the relay's CORS and rate-limit headers
 // replace the provider's.
-func (h *Handler) modifyResponse(resp *http.Response) error {
-	c := callFrom(resp.Request.Context())
+func (h *Handler) modifyResponse(c *call, resp *http.Response) {
 	c.fields.Upstream = resp.StatusCode
 	switch {
 	case resp.StatusCode >= 500:
@@ -102,14 +151,12 @@ func (h *Handler) modifyResponse(resp *http.Response) error {
 	if hdr.Get("X-Request-Id") == "" {
 		hdr.Set("X-Request-Id", c.fields.RequestID)
 	}
-	return nil
 }
 
 // upstreamError runs when the provider could not be reached or did not
 // answer in time. Nothing reached the client yet, so the call is refunded.
-func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
-	c := callFrom(r.Context())
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+func (h *Handler) upstreamError(w http.ResponseWriter, c *call, err error) {
+	if errors.Is(err, context.Canceled) && c.clientGone() {
 		// The client left; its call stays spent (the provider may have
 		// started work) and there is no one to answer.
 		c.fields.Code = "client_closed"

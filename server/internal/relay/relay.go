@@ -10,7 +10,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/http/httputil"
 	"net/netip"
 	"time"
 
@@ -78,11 +77,11 @@ const DefaultUpstreamIdle = 5 * time.Minute
 
 // Handler relays token-authenticated requests. Create it with New.
 type Handler struct {
-	opts  Options
-	cache *lru.Cache[[sha256.Size]byte, *policy.Token]
-	proxy *httputil.ReverseProxy
-	log   *slog.Logger
-	now   func() time.Time
+	opts    Options
+	cache   *lru.Cache[[sha256.Size]byte, *policy.Token]
+	buffers bufferPool
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 // New builds a Handler.
@@ -100,13 +99,6 @@ func New(opts Options) (*Handler, error) {
 	h := &Handler{opts: opts, cache: cache, log: opts.Logger, now: opts.Now}
 	if h.now == nil {
 		h.now = time.Now
-	}
-	h.proxy = &httputil.ReverseProxy{
-		Rewrite:        h.rewrite,
-		Transport:      &retryTransport{h: h, base: opts.Transport},
-		ModifyResponse: h.modifyResponse,
-		ErrorHandler:   h.upstreamError,
-		ErrorLog:       slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug),
 	}
 	return h, nil
 }

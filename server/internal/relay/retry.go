@@ -13,18 +13,13 @@ import (
 	"github.com/relayapi/relayapi/server/internal/retry"
 )
 
-// retryTransport sends a call upstream, retrying connect errors, 429 and
-// 5xx with backoff and jitter. It runs before the proxy has written
-// anything to the client, so a retry is never visible as a broken answer.
-// With relay-held keys each attempt takes the next key of the pool, and a
-// key answered 401/429 is benched.
-type retryTransport struct {
-	h    *Handler
-	base http.RoundTripper
-}
-
-func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := callFrom(req.Context())
+// roundTrip sends a call upstream, retrying connect errors, 429 and 5xx
+// with backoff and jitter. It runs before anything was written to the
+// client, so a retry is never visible as a broken answer. With relay-held
+// keys each attempt takes the next key of the pool, and a key answered
+// 401/429 is benched.
+func (h *Handler) roundTrip(c *call, req *http.Request) (*http.Response, error) {
+	t := retrier{h: h, base: h.opts.Transport}
 	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		out, err := t.attemptRequest(req, c, attempt)
@@ -68,7 +63,13 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // attemptRequest returns the request for one attempt: the original the
 // first time, a clone with a fresh body afterwards.
-func (t *retryTransport) attemptRequest(req *http.Request, c *call, attempt int) (*http.Request, error) {
+// retrier holds what one call's attempts share.
+type retrier struct {
+	h    *Handler
+	base http.RoundTripper
+}
+
+func (t *retrier) attemptRequest(req *http.Request, c *call, attempt int) (*http.Request, error) {
 	if attempt == 0 {
 		return req, nil
 	}
@@ -83,7 +84,7 @@ func (t *retryTransport) attemptRequest(req *http.Request, c *call, attempt int)
 	return out, nil
 }
 
-func (t *retryTransport) setPoolKey(out *http.Request, c *call) credentials.Key {
+func (t *retrier) setPoolKey(out *http.Request, c *call) credentials.Key {
 	if c.pool == nil {
 		return credentials.Key{}
 	}
@@ -94,7 +95,7 @@ func (t *retryTransport) setPoolKey(out *http.Request, c *call) credentials.Key 
 	return key
 }
 
-func (t *retryTransport) benchKey(c *call, key credentials.Key, resp *http.Response) bool {
+func (t *retrier) benchKey(c *call, key credentials.Key, resp *http.Response) bool {
 	if c.pool == nil || resp == nil {
 		return false
 	}

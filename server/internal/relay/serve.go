@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -40,14 +39,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Vary", "X-Request-Id"} {
 		w.Header().Del(name)
 	}
-	body := c.body
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	if len(body) == 0 && r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
-		r.Body = http.NoBody
-	}
-	h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
+	h.forward(w, r, c)
 }
 
 // prepare runs every check in DESIGN.md order, admits the call in the
