@@ -31,27 +31,36 @@ const (
 
 // labelSet remembers the first max distinct values of one dimension and
 // maps every later newcomer to "other".
+// known caches raw → label for the values seen first (a bounded number),
+// so the values every request repeats are not sanitized again each time.
 type labelSet struct {
-	mu   sync.Mutex
-	max  int
-	seen map[string]struct{}
+	mu    sync.Mutex
+	max   int
+	seen  map[string]struct{}
+	known map[string]string
 }
 
 func newLabelSet(max int) *labelSet {
-	return &labelSet{max: max, seen: make(map[string]struct{})}
+	return &labelSet{max: max, seen: make(map[string]struct{}), known: make(map[string]string)}
 }
 
 func (s *labelSet) value(raw string) string {
-	v := sanitize(raw)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.seen[v]; ok {
+	if v, ok := s.known[raw]; ok {
 		return v
 	}
-	if len(s.seen) >= s.max {
-		return labelOther
+	v := sanitize(raw)
+	if _, ok := s.seen[v]; !ok {
+		if len(s.seen) >= s.max {
+			v = labelOther
+		} else {
+			s.seen[v] = struct{}{}
+		}
 	}
-	s.seen[v] = struct{}{}
+	if len(s.known) < 4*s.max {
+		s.known[raw] = v
+	}
 	return v
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -177,12 +178,18 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *api
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	size := r.ContentLength
-	if size < 0 || size > 64<<10 {
-		size = 64 << 10
+	body := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength >= 0 {
+		// The server enforces the declared length: read exactly that
+		// much into a buffer of exactly that size.
+		buf := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, apierror.New("bad_request", "The request body could not be read.")
+		}
+		return buf, nil
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	buf := bytes.NewBuffer(make([]byte, 0, 64<<10))
+	_, err := buf.ReadFrom(body)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):

@@ -3,9 +3,12 @@
 package reqbody
 
 import (
+	"unicode/utf8"
+
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/relayapi/relayapi/server/internal/jsonscan"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -45,25 +48,74 @@ func looksLikeJSON(body []byte) bool {
 }
 
 func inspectJSON(body []byte) (Info, error) {
-	// A map, not a struct: encoding/json matches struct fields without
-	// regard to case, so {"model":"a","MODEL":"b"} would be read as "b"
-	// while the provider, matching exactly, serves "a" — a way around the
-	// token's models list. Duplicate keys resolve to the last, as in the
-	// JSON parsers providers use.
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(body, &top); err != nil {
+	// Keys are matched exactly (after unescaping), never the way
+	// encoding/json matches struct fields, without regard to case:
+	// {"model":"a","MODEL":"b"} read as "b" while the provider, matching
+	// exactly, serves "a" would be a way around the token's models list.
+	// Duplicate keys resolve to the last, as in the JSON parsers providers
+	// use. The body is validated first, so the scan below walks
+	// well-formed JSON.
+	if !json.Valid(body) {
 		return Info{}, ErrUnreadable
 	}
-	var info Info
-	if raw, ok := top["model"]; ok && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &info.Model); err != nil {
-			return Info{}, ErrModelNotString
+	i := jsonscan.SkipSpace(body, 0)
+	if body[i] == 'n' {
+		return Info{}, nil // null: no members
+	}
+	if body[i] != '{' {
+		return Info{}, ErrUnreadable
+	}
+	var model, stream []byte
+	for i = jsonscan.SkipSpace(body, i+1); body[i] != '}'; {
+		keyEnd := jsonscan.SkipString(body, i)
+		key := body[i:keyEnd]
+		start := jsonscan.SkipSpace(body, jsonscan.SkipSpace(body, keyEnd)+1) // past ':'
+		end := jsonscan.SkipValue(body, start)
+		switch {
+		case keyIs(key, "model"):
+			model = body[start:end]
+		case keyIs(key, "stream"):
+			stream = body[start:end]
+		}
+		if i = jsonscan.SkipSpace(body, end); body[i] == ',' {
+			i = jsonscan.SkipSpace(body, i+1)
 		}
 	}
-	if string(top["stream"]) == "true" {
-		info.Stream = true
+	info := Info{Stream: string(stream) == "true"}
+	if model == nil || string(model) == "null" {
+		return info, nil
+	}
+	if plainString(model) {
+		info.Model = string(model[1 : len(model)-1])
+		return info, nil
+	}
+	if err := json.Unmarshal(model, &info.Model); err != nil {
+		return Info{}, ErrModelNotString
 	}
 	return info, nil
+}
+
+// keyIs reports whether the quoted key decodes to name.
+func keyIs(quoted []byte, name string) bool {
+	if plainString(quoted) {
+		return string(quoted[1:len(quoted)-1]) == name
+	}
+	var key string
+	return quoted[0] == '"' && json.Unmarshal(quoted, &key) == nil && key == name
+}
+
+// plainString reports a JSON string that decodes to its own bytes: ASCII,
+// no escapes.
+func plainString(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' {
+		return false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func inspectMultipart(body []byte, boundary string) (Info, error) {

@@ -1,6 +1,7 @@
 package reqbody
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -62,7 +63,61 @@ func TestModelFromPath(t *testing.T) {
 func FuzzInspect(f *testing.F) {
 	f.Add([]byte(`{"model":"gpt-4o","stream":true}`), "application/json")
 	f.Add([]byte("--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nm\r\n--b--"), "multipart/form-data; boundary=b")
+	f.Add([]byte(`{"mod\u0065l":"a","MODEL":"b","stream":true,"x":[{"model":1}]}`), "application/json")
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		_, _ = Inspect(body, contentType)
+		got, err := Inspect(body, contentType)
+		if len(body) == 0 || contentType != "application/json" {
+			return
+		}
+		want, wantErr := referenceJSON(body)
+		if got != want || !errors.Is(err, wantErr) {
+			t.Fatalf("%q: got %+v, %v; encoding/json reads %+v, %v", body, got, err, want, wantErr)
+		}
 	})
+}
+
+// referenceJSON is the straightforward reading inspectJSON must agree
+// with: the whole body decoded by encoding/json into a map.
+func referenceJSON(body []byte) (Info, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return Info{}, ErrUnreadable
+	}
+	var info Info
+	if raw, ok := top["model"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &info.Model); err != nil {
+			return Info{}, ErrModelNotString
+		}
+	}
+	info.Stream = string(top["stream"]) == "true"
+	return info, nil
+}
+
+func TestEscapedKeysAndValuesDecodeLikeEncodingJSON(t *testing.T) {
+	for body, want := range map[string]Info{
+		`{"mod\u0065l":"gpt-4o","str\u0065am":true}`:                   {Model: "gpt-4o", Stream: true},
+		`{"model":"gpt-\u0034o"}`:                                      {Model: "gpt-4o"},
+		` { "messages" : [ {"model":"inner"} ] , "model" : "outer" } `: {Model: "outer"},
+		`{"x":{"model":"nested"},"stream":false}`:                      {},
+		`{"model":null,"stream":"true"}`:                               {},
+		`null`:                                                         {},
+		`{}`:                                                           {},
+		`{"model":"gpt-4o","model":"o1"}`:                              {Model: "o1"},
+		`{"model":"caf\u00e9"}`:                                        {Model: "café"},
+	} {
+		got, err := Inspect([]byte(body), "application/json")
+		if err != nil || got != want {
+			t.Errorf("%s: got %+v, %v; want %+v", body, got, err, want)
+		}
+	}
+	for _, bad := range []string{`[1,2]`, `{"model":"a",}`, `{"model":"a"} trailing`, `"str"`, `{"a":1`} {
+		if _, err := Inspect([]byte(bad), "application/json"); !errors.Is(err, ErrUnreadable) {
+			t.Errorf("%s: err %v, want ErrUnreadable", bad, err)
+		}
+	}
+	for _, bad := range []string{`{"model":["a"]}`, `{"mod\u0065l":1}`, `{"model":true}`} {
+		if _, err := Inspect([]byte(bad), "application/json"); !errors.Is(err, ErrModelNotString) {
+			t.Errorf("%s: err %v, want ErrModelNotString", bad, err)
+		}
+	}
 }

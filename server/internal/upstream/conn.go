@@ -12,8 +12,10 @@ import (
 )
 
 // readBufferSize is small on purpose: an open stream holds its reader for
-// its whole life, and SSE events are far smaller.
-const readBufferSize = 4 << 10
+// its whole life, and SSE events are far smaller. Header lines longer than
+// it still parse (textproto joins the pieces), and body reads into larger
+// buffers bypass it.
+const readBufferSize = 2 << 10
 
 // conn is one upstream connection, used by one request at a time.
 type conn struct {
