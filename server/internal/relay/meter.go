@@ -132,6 +132,14 @@ func (m *meteredBody) Close() error {
 	return m.rc.Close()
 }
 
+// WaitReadable passes through the upstream body's wait for data (see
+// copyBody).
+func (m *meteredBody) WaitReadable() {
+	if w, ok := m.rc.(waitReadabler); ok {
+		w.WaitReadable()
+	}
+}
+
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -34,29 +34,58 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 }
 
-// copyBody copies the provider's body to the client through one pooled
-// buffer. A read error from the provider is returned; a client that went
-// away just ends the copy.
+// waitReadabler is a body that can wait for data without a buffer
+// (upstream.Transport's bodies).
+type waitReadabler interface{ WaitReadable() }
+
+// copyBody copies the provider's body to the client through a pooled
+// buffer. A stream takes the buffer only once data has arrived and gives
+// it back after each flush, so thousands of idle streams hold none. A
+// read error from the provider is returned; a client that went away just
+// ends the copy.
 func (h *Handler) copyBody(w http.ResponseWriter, body io.Reader, stream bool) error {
-	bufp := h.buffers.get()
-	defer h.buffers.put(bufp)
-	buf := *bufp
 	flusher, _ := w.(http.Flusher)
-	for {
-		n, rerr := body.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return nil
+	waiter, _ := body.(waitReadabler)
+	if !stream {
+		flusher = nil
+	}
+	if !stream || waiter == nil {
+		bufp := h.buffers.get()
+		defer h.buffers.put(bufp)
+		for {
+			if done, err := copyOnce(w, body, *bufp, flusher); done {
+				return err
 			}
-			if stream && flusher != nil {
-				flusher.Flush()
-			}
-		}
-		switch {
-		case rerr == io.EOF:
-			return nil
-		case rerr != nil:
-			return rerr
 		}
 	}
+	for {
+		waiter.WaitReadable()
+		bufp := h.buffers.get()
+		done, err := copyOnce(w, body, *bufp, flusher)
+		h.buffers.put(bufp)
+		if done {
+			return err
+		}
+	}
+}
+
+// copyOnce moves one read's worth; done reports the end of the copy, with
+// the provider's read error if that is what ended it.
+func copyOnce(w io.Writer, body io.Reader, buf []byte, flusher http.Flusher) (done bool, err error) {
+	n, rerr := body.Read(buf)
+	if n > 0 {
+		if _, werr := w.Write(buf[:n]); werr != nil {
+			return true, nil
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	switch {
+	case rerr == io.EOF:
+		return true, nil
+	case rerr != nil:
+		return true, rerr
+	}
+	return false, nil
 }

@@ -321,6 +321,15 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WaitReadable blocks until the provider has sent more of the body (or
+// the connection failed), without a buffer of the caller's: an idle
+// stream then holds only the connection's own reader.
+func (b *body) WaitReadable() {
+	if !b.done && b.c.br.Buffered() == 0 {
+		_, _ = b.c.br.Peek(1)
+	}
+}
+
 func (b *body) Close() error {
 	if !b.done {
 		b.done = true
