@@ -24,8 +24,11 @@ func scanUsage(row interface{ Scan(...any) error }) (store.Usage, error) {
 	return u, err
 }
 
+// Usage, Tokens and Requests read through the read-only pool: WAL lets
+// them run beside the writer, and they see only committed batches, which
+// include every write that has returned.
 func (s *Store) Usage(ctx context.Context, jti string) (store.Usage, bool, error) {
-	u, err := scanUsage(s.db.QueryRowContext(ctx, `SELECT `+usageColumns+` FROM token_usage u WHERE u.jti = ?`, jti))
+	u, err := scanUsage(s.read.QueryRowContext(ctx, `SELECT `+usageColumns+` FROM token_usage u WHERE u.jti = ?`, jti))
 	if err == nil {
 		return u, true, nil
 	}
@@ -33,7 +36,7 @@ func (s *Store) Usage(ctx context.Context, jti string) (store.Usage, bool, error
 		return u, false, unavailable(err)
 	}
 	var one int
-	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM revocations WHERE jti = ?`, jti).Scan(&one)
+	err = s.read.QueryRowContext(ctx, `SELECT 1 FROM revocations WHERE jti = ?`, jti).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.Usage{}, false, nil
@@ -49,7 +52,7 @@ func (s *Store) Tokens(ctx context.Context, f store.TokenFilter) ([]store.Usage,
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+usageColumns+` FROM token_usage u
+	rows, err := s.read.QueryContext(ctx, `SELECT `+usageColumns+` FROM token_usage u
 WHERE (?1 = '' OR u.subject = ?1) AND u.jti > ?2 ORDER BY u.jti LIMIT ?3`, f.Subject, after, limit+1)
 	if err != nil {
 		return nil, "", unavailable(err)
@@ -74,29 +77,6 @@ WHERE (?1 = '' OR u.subject = ?1) AND u.jti > ?2 ORDER BY u.jti LIMIT ?3`, f.Sub
 	return page, next, nil
 }
 
-func (s *Store) Log(ctx context.Context, records []store.Record) error {
-	if len(records) == 0 {
-		return nil
-	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO request_log (time, request_id, jti, subject, provider, model,
-	path, status, latency_us, ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, r := range records {
-			if _, err := stmt.ExecContext(ctx, r.Time.UnixMilli(), r.RequestID, r.TokenID, r.Subject, r.Provider,
-				r.Model, r.Path, r.Status, r.Latency.Microseconds(), r.TTFB.Microseconds(), r.PromptTokens,
-				r.CompletionTokens, r.Estimated, r.BytesIn, r.BytesOut, r.ErrorCode); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
 	limit := store.PageSize(f.Limit)
 	before := int64(1<<63 - 1)
@@ -109,7 +89,7 @@ func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Rec
 			return nil, "", store.ErrBadCursor
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, time, request_id, jti, subject, provider, model, path, status,
+	rows, err := s.read.QueryContext(ctx, `SELECT id, time, request_id, jti, subject, provider, model, path, status,
 	latency_us, ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code
 FROM request_log WHERE (?1 = '' OR jti = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3`, f.TokenID, before, limit+1)
 	if err != nil {
@@ -137,25 +117,4 @@ FROM request_log WHERE (?1 = '' OR jti = ?1) AND id < ?2 ORDER BY id DESC LIMIT 
 		next = store.EncodeCursor(strconv.FormatInt(ids[limit-1], 10))
 	}
 	return page, next, nil
-}
-
-func (s *Store) Prune(ctx context.Context, before time.Time) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		ms, secs := before.UnixMilli(), before.Unix()
-		for _, q := range []struct {
-			sql string
-			arg int64
-		}{
-			{`DELETE FROM request_log WHERE time < ?`, ms},
-			{`DELETE FROM leases WHERE jti IN (SELECT jti FROM token_usage WHERE expires_at < ?)`, secs},
-			{`DELETE FROM token_usage WHERE expires_at < ?`, secs},
-			{`DELETE FROM revocations WHERE expires_at <> 0 AND expires_at < ?`, secs},
-			{`DELETE FROM subject_usage WHERE window_start < ?`, ms},
-		} {
-			if _, err := tx.ExecContext(ctx, q.sql, q.arg); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

@@ -1,5 +1,11 @@
 package sqlitestore
 
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
 // migrations are applied in order; PRAGMA user_version records how many
 // ran. Never edit one that has shipped: append a new one.
 var migrations = []string{
@@ -57,4 +63,34 @@ var migrations = []string{
 	);
 	CREATE INDEX request_log_jti ON request_log (jti, id);
 	CREATE INDEX request_log_time ON request_log (time);`,
+}
+
+// migrate applies the pending migrations on the writer's connection, before
+// the writer goroutine starts, so no other write can interleave.
+func migrate(ctx context.Context, conn *sql.Conn) error {
+	var version int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	for i := version; i < len(migrations); i++ {
+		if err := migrateOne(ctx, conn, i); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+func migrateOne(ctx context.Context, conn *sql.Conn, i int) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

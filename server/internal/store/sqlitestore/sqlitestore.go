@@ -1,5 +1,11 @@
 // Package sqlitestore is the embedded default usage store: one SQLite file
 // in WAL mode (modernc.org/sqlite, no cgo).
+//
+// One writer goroutine owns the only write connection and runs every write
+// (Admit, Settle, RenewLease, Revoke, Log, Prune) in group-committed
+// batches, with the token state cached in its memory; reads go through a
+// separate read-only pool. The cache is sound only because no other process
+// writes the file, which an exclusive lock on "<path>.lock" enforces.
 package sqlitestore
 
 import (
@@ -10,84 +16,116 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
 	"github.com/relayapi/relayapi/server/internal/store"
 )
 
+// readConns is the size of the read pool: admin reads are rare, and WAL
+// lets each of them run beside the writer.
+const readConns = 4
+
 // Store is a store.Store on SQLite.
 type Store struct {
-	db *sql.DB
+	w    *writer
+	wdb  *sql.DB // holds the writer's connection
+	read *sql.DB // read-only pool for Usage, Tokens, Requests
+	lock *os.File
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the database at path. In WAL mode with
-// synchronous=NORMAL a committed call survives a crash of the relay
-// process; only an OS crash or power loss may lose the last commits.
+// Open opens (creating if needed) the database at path and locks it for
+// this process: a second Open of the same file, here or in another
+// process, fails with ErrInUse while this Store is open.
+//
+// Durability: a write returns only after the COMMIT of its batch (group
+// commit). In WAL mode with synchronous=NORMAL a committed call survives a
+// crash of the relay process; only an OS crash or power loss may lose the
+// last commits.
 func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)"} {
-		q.Add("_pragma", p)
-	}
-	// Transactions take the write lock at BEGIN, so a read-decide-write
-	// admission is atomic even against another process on the same file.
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	lock, err := lockDatabase(path)
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite: %w", err)
-	}
-	// One connection: SQLite has one writer anyway, and serialising here
-	// avoids SQLITE_BUSY retries under load.
-	db.SetMaxOpenConns(1)
-	s := &Store{db: db}
-	if err := s.migrate(context.Background()); err != nil {
-		db.Close()
 		return nil, err
 	}
+	s, err := open(path)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
 	return s, nil
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	var version int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	for i := version; i < len(migrations); i++ {
-		if err := s.inTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
-			return err
-		}); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-	}
-	return nil
-}
-
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func open(path string) (*Store, error) {
+	ctx := context.Background()
+	wdb, err := sql.Open("sqlite", dsn(path, "journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)"))
 	if err != nil {
-		return unavailable(err)
+		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return unavailable(err)
+	wdb.SetMaxOpenConns(1)
+	conn, err := wdb.Conn(ctx)
+	if err != nil {
+		wdb.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	return unavailable(tx.Commit())
+	w, err := newWriter(ctx, conn)
+	if err != nil {
+		conn.Close()
+		wdb.Close()
+		return nil, err
+	}
+	// Readers open after the writer made the file WAL; query_only makes a
+	// stray write through them an error instead of a second writer.
+	read, err := sql.Open("sqlite", dsn(path, "busy_timeout(10000)", "query_only(1)"))
+	if err != nil {
+		w.close()
+		wdb.Close()
+		return nil, fmt.Errorf("open sqlite readers: %w", err)
+	}
+	read.SetMaxOpenConns(readConns)
+	read.SetMaxIdleConns(readConns)
+	return &Store{w: w, wdb: wdb, read: read}, nil
 }
 
+func dsn(path string, pragmas ...string) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	// BeginTx (used by migrations) takes the write lock at BEGIN.
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Ping checks that a reader can reach the file and that the writer still
+// commits batches.
 func (s *Store) Ping(ctx context.Context) error {
-	return unavailable(s.db.PingContext(ctx))
+	if err := s.read.PingContext(ctx); err != nil {
+		return unavailable(err)
+	}
+	return s.w.do(ctx, pingOp{})
 }
 
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops accepting writes, finishes the queued ones, then closes the
+// connections (readers first, so the writer's close checkpoints the WAL)
+// and releases the lock. Later calls return the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		readErr := s.read.Close()
+		writeErr := s.w.close()
+		s.closeErr = errors.Join(readErr, writeErr, s.wdb.Close(), s.lock.Close())
+	})
+	return s.closeErr
+}
 
 func unavailable(err error) error {
 	if err == nil || errors.Is(err, store.ErrUnavailable) {

@@ -1,0 +1,154 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/relayapi/relayapi/server/internal/store"
+)
+
+var (
+	bg   = context.Background()
+	base = time.Unix(1_800_000_000, 0)
+)
+
+func openTest(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "relayapi.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func admission(jti string, mut func(*store.Admission)) store.Admission {
+	a := store.Admission{TokenID: jti, ExpiresAt: base.Add(24 * time.Hour), Now: base, LeaseTTL: time.Minute}
+	if mut != nil {
+		mut(&a)
+	}
+	return a
+}
+
+// queue puts o on the writer's queue without waiting for it; result waits.
+func queue(t *testing.T, s *Store, ctx context.Context, o op) *request {
+	t.Helper()
+	r := newRequest().(*request)
+	r.ctx, r.op = ctx, o
+	if err := s.w.enqueue(r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func result(r *request) error {
+	<-r.done
+	return r.err
+}
+
+// gate holds the writer inside a batch of its own until release is
+// called, so the ops a test queues meanwhile all form the next batch.
+func gate(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	g := &gateOp{entered: make(chan struct{}), release: make(chan struct{})}
+	r := queue(t, s, bg, g)
+	<-g.entered
+	return func() {
+		close(g.release)
+		if err := result(r); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+type gateOp struct {
+	once             sync.Once
+	entered, release chan struct{}
+}
+
+func (g *gateOp) apply(*writer) error {
+	g.once.Do(func() { close(g.entered) })
+	<-g.release
+	return nil
+}
+
+// execOp runs SQL in the writer: schema tweaks and crafted failures.
+type execOp string
+
+func (q execOp) apply(w *writer) error {
+	_, err := w.conn.ExecContext(bg, string(q))
+	return err
+}
+
+// failingOp breaks a NOT NULL constraint.
+const failingOp = execOp(`INSERT INTO leases (jti, lease_id, expires_at) VALUES ('x', 'y', NULL)`)
+
+// checkCacheOp compares every cached token and subject window with a fresh
+// load from the file, inside the writer.
+type checkCacheOp struct {
+	tokens, subjects int
+	mismatches       []string
+}
+
+func (o *checkCacheOp) apply(w *writer) error {
+	o.tokens, o.subjects, o.mismatches = 0, 0, nil
+	for _, jti := range w.cache.tokens.Keys() {
+		cached, _ := w.cache.tokens.Peek(jti)
+		disk, err := w.loadToken(jti)
+		if err != nil {
+			return err
+		}
+		o.tokens++
+		if msg := compareStates(cached, disk); msg != "" {
+			o.mismatches = append(o.mismatches, jti+": "+msg)
+		}
+	}
+	for _, k := range w.cache.subjects.Keys() {
+		cached, _ := w.cache.subjects.Peek(k)
+		var disk int64
+		err := w.stmts.loadSubject.QueryRow(k.subject, k.window).Scan(&disk)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		o.subjects++
+		if cached != disk {
+			o.mismatches = append(o.mismatches, fmt.Sprintf("subject %v: cache %d disk %d", k, cached, disk))
+		}
+	}
+	return nil
+}
+
+func compareStates(c, d *tokenState) string {
+	for _, l := range c.leases {
+		if l.expiresAt < c.noExpiryBefore {
+			return fmt.Sprintf("lease expiring at %d before the bound %d", l.expiresAt, c.noExpiryBefore)
+		}
+	}
+	if c.exists != d.exists || c.revoked != d.revoked || c.calls != d.calls || c.rpmTAT != d.rpmTAT ||
+		c.used != d.used || c.reserved != d.reserved || !maps.Equal(c.leases, d.leases) {
+		return fmt.Sprintf("cache %+v disk %+v", *c, *d)
+	}
+	return ""
+}
+
+// checkCache fails t if the writer's cache disagrees with the file and
+// returns how many tokens and windows it compared.
+func checkCache(t *testing.T, s *Store) (tokens, subjects int) {
+	t.Helper()
+	o := &checkCacheOp{}
+	if err := s.w.do(bg, o); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range o.mismatches {
+		t.Error(m)
+	}
+	return o.tokens, o.subjects
+}
