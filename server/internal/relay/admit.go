@@ -16,6 +16,9 @@ var (
 	errConcurrency = apierror.New("concurrency_limited", "The token has too many requests in flight.")
 	errBudget      = apierror.New("budget_exceeded", "The token's token budget is used up.")
 	errSubject     = apierror.New("call_limit_exceeded", "This user has used all of their calls for now.")
+	// errClientClosed is never seen (the client is gone); it names the
+	// outcome in the access and request logs, with nginx's status 499.
+	errClientClosed = &apierror.Error{Status: 499, Code: "client_closed", Message: "The client closed the request."}
 )
 
 // admit asks the store to start the call, with what the body told us about
@@ -33,6 +36,12 @@ func (h *Handler) admit(ctx context.Context, c *token.Claims, promptEstimate, re
 	}
 	g, err := h.opts.Store.Admit(ctx, a)
 	h.opts.Metrics.StoreLatency("admit", time.Since(start), err)
+	if err != nil && ctx.Err() != nil {
+		// The client left while its call waited for the store: not an
+		// outage, and no one to answer.
+		h.log.Debug("client left during admission", "jti", c.ID)
+		return g, errClientClosed
+	}
 	if err != nil {
 		if h.opts.FailOpen {
 			h.log.Warn("usage store unreachable: forwarding unmetered (store.on_unavailable=fail_open)", "jti", c.ID, "err", err)
