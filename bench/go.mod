@@ -1,0 +1,3 @@
+module github.com/relayapi/relayapi/bench
+
+go 1.26.8
