@@ -161,10 +161,10 @@ func (h *Handler) settle(c *call, refund bool, prompt, completion int64, estimat
 	if lastError == "" {
 		lastError = c.fields.Code
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	// Not the client's context: the call is settled even when the client
+	// left. Every store bounds its own operations (store.timeout).
 	start := time.Now()
-	err := h.opts.Store.Settle(ctx, store.Settlement{
+	err := h.opts.Store.Settle(context.Background(), store.Settlement{
 		TokenID: c.claims.ID, LeaseID: c.grant.LeaseID, Reserved: c.grant.Reserved,
 		PromptTokens: prompt, CompletionTokens: completion, Refund: refund, LastError: lastError, Now: h.now(),
 	})

@@ -21,7 +21,7 @@ const readBufferSize = 2 << 10
 type conn struct {
 	nc  net.Conn
 	br  *bufio.Reader
-	key string
+	key origin
 
 	reused      bool // taken from the pool
 	nothingRead bool // the last exchange failed before any response byte
@@ -35,7 +35,7 @@ type conn struct {
 	canceled bool
 }
 
-func newConn(nc net.Conn, key string) *conn {
+func newConn(nc net.Conn, key origin) *conn {
 	return &conn{nc: nc, br: bufio.NewReaderSize(nc, readBufferSize), key: key}
 }
 

@@ -53,8 +53,11 @@ type Transport struct {
 	Fallback http.RoundTripper
 
 	mu   sync.Mutex
-	idle map[string][]*conn
+	idle map[origin][]*conn
 }
+
+// origin keys the pool: scheme and host as the request names them.
+type origin struct{ scheme, host string }
 
 // maxInlineBody is the largest request body sent in the same write as the
 // headers; larger bodies follow in their own writes.
@@ -170,7 +173,7 @@ func (t *Transport) exchange(c *conn, req *http.Request) (*http.Response, error)
 }
 
 // conn returns a pooled connection to the request's origin or dials one.
-func (t *Transport) conn(ctx context.Context, key string, u *url.URL) (*conn, error) {
+func (t *Transport) conn(ctx context.Context, key origin, u *url.URL) (*conn, error) {
 	trace := httptrace.ContextClientTrace(ctx)
 	if c := t.takeIdle(key); c != nil {
 		if trace != nil && trace.GotConn != nil {
@@ -222,7 +225,7 @@ func (t *Transport) dial(ctx context.Context, u *url.URL) (net.Conn, error) {
 
 // takeIdle pops the most recently used idle connection, closing the ones
 // idle for too long.
-func (t *Transport) takeIdle(key string) *conn {
+func (t *Transport) takeIdle(key origin) *conn {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	list := t.idle[key]
@@ -253,7 +256,7 @@ func (t *Transport) release(c *conn, reusable bool) {
 	c.idleSince = time.Now()
 	t.mu.Lock()
 	if t.idle == nil {
-		t.idle = map[string][]*conn{}
+		t.idle = map[origin][]*conn{}
 	}
 	list := t.idle[c.key]
 	if len(list) >= max(t.MaxIdlePerHost, 1) {
@@ -281,7 +284,7 @@ func (t *Transport) CloseIdleConnections() {
 	}
 }
 
-func poolKey(u *url.URL) string { return u.Scheme + "://" + hostPort(u) }
+func poolKey(u *url.URL) origin { return origin{u.Scheme, u.Host} }
 
 func hostPort(u *url.URL) string {
 	if u.Port() != "" {
