@@ -5,7 +5,11 @@
 // every index it returns is within 0..len(b).
 package jsonscan
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+)
 
 // IsSpace reports JSON insignificant whitespace.
 func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -75,4 +79,49 @@ func SkipString(b []byte, i int) int {
 		j = q + 1
 	}
 	return len(b)
+}
+
+// Members calls fn with the raw quoted key and the raw value of each
+// member of the object that starts at b's first non-space byte. b must be
+// well-formed JSON (check with json.Valid first); anything but an object
+// has no members.
+func Members(b []byte, fn func(key, value []byte)) {
+	i := SkipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return
+	}
+	for i = SkipSpace(b, i+1); i < len(b) && b[i] == '"'; {
+		keyEnd := SkipString(b, i)
+		start := SkipSpace(b, SkipSpace(b, keyEnd)+1) // past ':'
+		end := SkipValue(b, start)
+		fn(b[i:keyEnd], b[start:end])
+		if i = SkipSpace(b, end); i < len(b) && b[i] == ',' {
+			i = SkipSpace(b, i+1)
+		}
+	}
+}
+
+// KeyIs reports whether the raw quoted key decodes to exactly name
+// (escapes included, never case-folded as encoding/json's struct fields
+// are).
+func KeyIs(quoted []byte, name string) bool {
+	if PlainString(quoted) {
+		return string(quoted[1:len(quoted)-1]) == name
+	}
+	var key string
+	return json.Unmarshal(quoted, &key) == nil && key == name
+}
+
+// PlainString reports a quoted JSON string that decodes to its own bytes:
+// ASCII, no escapes.
+func PlainString(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,9 @@
 package jsonscan
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestSkipValueFindsTheEndOfEachKind(t *testing.T) {
 	cases := map[string]int{
@@ -33,4 +36,26 @@ func FuzzSkipValueStaysInBounds(f *testing.F) {
 			t.Fatalf("SkipSpace = %d", got)
 		}
 	})
+}
+
+func TestMembersWalksOnlyTheTopLevelInOrder(t *testing.T) {
+	var got []string
+	Members([]byte(` { "a" : 1 , "b":{"a":2},"c":[ "x" ,{}] ,"d":"}" } `), func(key, value []byte) {
+		got = append(got, string(key)+"="+string(value))
+	})
+	want := []string{`"a"=1`, `"b"={"a":2}`, `"c"=[ "x" ,{}]`, `"d"="}"`}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	Members([]byte(`[{"a":1}]`), func(_, _ []byte) { t.Fatal("an array has no members") })
+}
+
+func TestKeyIsUnescapesButNeverFoldsCase(t *testing.T) {
+	for key, want := range map[string]bool{
+		`"model"`: true, `"mod\u0065l"`: true, `"MODEL"`: false, `"model "`: false, `"mod\"el"`: false,
+	} {
+		if KeyIs([]byte(key), "model") != want {
+			t.Errorf("KeyIs(%s, model) != %v", key, want)
+		}
+	}
 }

@@ -3,8 +3,6 @@
 package reqbody
 
 import (
-	"unicode/utf8"
-
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -66,26 +64,19 @@ func inspectJSON(body []byte) (Info, error) {
 		return Info{}, ErrUnreadable
 	}
 	var model, stream []byte
-	for i = jsonscan.SkipSpace(body, i+1); body[i] != '}'; {
-		keyEnd := jsonscan.SkipString(body, i)
-		key := body[i:keyEnd]
-		start := jsonscan.SkipSpace(body, jsonscan.SkipSpace(body, keyEnd)+1) // past ':'
-		end := jsonscan.SkipValue(body, start)
+	jsonscan.Members(body, func(key, value []byte) {
 		switch {
-		case keyIs(key, "model"):
-			model = body[start:end]
-		case keyIs(key, "stream"):
-			stream = body[start:end]
+		case jsonscan.KeyIs(key, "model"):
+			model = value
+		case jsonscan.KeyIs(key, "stream"):
+			stream = value
 		}
-		if i = jsonscan.SkipSpace(body, end); body[i] == ',' {
-			i = jsonscan.SkipSpace(body, i+1)
-		}
-	}
+	})
 	info := Info{Stream: string(stream) == "true"}
 	if model == nil || string(model) == "null" {
 		return info, nil
 	}
-	if plainString(model) {
+	if jsonscan.PlainString(model) {
 		info.Model = string(model[1 : len(model)-1])
 		return info, nil
 	}
@@ -93,29 +84,6 @@ func inspectJSON(body []byte) (Info, error) {
 		return Info{}, ErrModelNotString
 	}
 	return info, nil
-}
-
-// keyIs reports whether the quoted key decodes to name.
-func keyIs(quoted []byte, name string) bool {
-	if plainString(quoted) {
-		return string(quoted[1:len(quoted)-1]) == name
-	}
-	var key string
-	return quoted[0] == '"' && json.Unmarshal(quoted, &key) == nil && key == name
-}
-
-// plainString reports a JSON string that decodes to its own bytes: ASCII,
-// no escapes.
-func plainString(v []byte) bool {
-	if len(v) < 2 || v[0] != '"' {
-		return false
-	}
-	for _, c := range v[1 : len(v)-1] {
-		if c == '\\' || c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 func inspectMultipart(body []byte, boundary string) (Info, error) {

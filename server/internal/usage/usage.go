@@ -2,6 +2,7 @@ package usage
 
 import (
 	"encoding/json"
+	"github.com/relayapi/relayapi/server/internal/jsonscan"
 	"math"
 	"strconv"
 )
@@ -34,11 +35,36 @@ func usageOf(f Format, raw []byte) Usage {
 	if len(raw) == 0 || raw[0] != '{' {
 		return Usage{}
 	}
+	if !json.Valid(raw) {
+		return Usage{}
+	}
 	var t tokenCounts
-	// A mistyped field is skipped; the others still decode.
-	_ = json.Unmarshal(raw, &t)
+	// Keys match exactly; a mistyped value is skipped, the others count.
+	jsonscan.Members(raw, func(key, value []byte) {
+		if c := t.field(key); c != nil {
+			_ = c.UnmarshalJSON(value)
+		}
+	})
 	u, _ := t.usage(f)
 	return u
+}
+
+// field is the count a usage key names, nil for any other key.
+func (t *tokenCounts) field(key []byte) *count {
+	for _, f := range []struct {
+		name string
+		c    *count
+	}{
+		{"prompt_tokens", &t.PromptTokens}, {"completion_tokens", &t.CompletionTokens},
+		{"total_tokens", &t.TotalTokens}, {"input_tokens", &t.InputTokens},
+		{"output_tokens", &t.OutputTokens}, {"cache_creation_input_tokens", &t.CacheCreation},
+		{"cache_read_input_tokens", &t.CacheRead},
+	} {
+		if jsonscan.KeyIs(key, f.name) {
+			return f.c
+		}
+	}
+	return nil
 }
 
 // decodeUsage is the slow path: decode the whole body. A map, not a
