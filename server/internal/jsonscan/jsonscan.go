@@ -8,6 +8,7 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -92,7 +93,11 @@ func Members(b []byte, fn func(key, value []byte)) {
 	}
 	for i = SkipSpace(b, i+1); i < len(b) && b[i] == '"'; {
 		keyEnd := SkipString(b, i)
-		start := SkipSpace(b, SkipSpace(b, keyEnd)+1) // past ':'
+		colon := SkipSpace(b, keyEnd)
+		if colon >= len(b) {
+			return // truncated: garbage never panics
+		}
+		start := SkipSpace(b, colon+1)
 		end := SkipValue(b, start)
 		fn(b[i:keyEnd], b[start:end])
 		if i = SkipSpace(b, end); i < len(b) && b[i] == ',' {
@@ -124,4 +129,193 @@ func PlainString(v []byte) bool {
 		}
 	}
 	return true
+}
+
+// Iter reads the members of an object or the elements of an array one
+// at a time, so that a reader of nested values nests loops in one
+// function instead of callbacks: its stack stays one frame deep however
+// deep the values it reads. The value must be well-formed JSON (check
+// with json.Valid first); on garbage Iter ends early but never loops
+// forever or panics.
+type Iter struct {
+	b []byte
+	i int // the next member or element; len(b) when done
+}
+
+// Object returns an Iter over the members of the object that starts at
+// b's first non-space byte; anything but an object has none.
+func Object(b []byte) Iter { return open(b, '{') }
+
+// Array returns an Iter over the elements of the array that starts at b's
+// first non-space byte; anything but an array has none.
+func Array(b []byte) Iter { return open(b, '[') }
+
+func open(b []byte, c byte) Iter {
+	i := SkipSpace(b, 0)
+	if i >= len(b) || b[i] != c {
+		return Iter{}
+	}
+	return Iter{b: b, i: SkipSpace(b, i+1)}
+}
+
+// Member returns the raw quoted key and the raw value of the object's next
+// member; ok is false after the last one.
+func (it *Iter) Member() (key, value []byte, ok bool) {
+	b, i := it.b, it.i
+	if i >= len(b) || b[i] != '"' {
+		it.i = len(b)
+		return nil, nil, false
+	}
+	keyEnd := SkipString(b, i)
+	start := min(SkipSpace(b, SkipSpace(b, keyEnd)+1), len(b)) // past ':'
+	end := SkipValue(b, start)
+	it.next(end)
+	return b[i:keyEnd], b[start:end], true
+}
+
+// Element returns the raw value of the array's next element; ok is false
+// after the last one.
+func (it *Iter) Element() (value []byte, ok bool) {
+	b, i := it.b, it.i
+	end := i
+	if i < len(b) && b[i] != ']' {
+		end = SkipValue(b, i)
+	}
+	if end == i { // the end, or garbage
+		it.i = len(b)
+		return nil, false
+	}
+	it.next(end)
+	return b[i:end], true
+}
+
+func (it *Iter) next(end int) {
+	i := SkipSpace(it.b, end)
+	if i < len(it.b) && it.b[i] == ',' {
+		i = SkipSpace(it.b, i+1)
+	}
+	it.i = i
+}
+
+// DecodedLen returns the length in bytes of the string the quoted JSON
+// string v decodes to, exactly as encoding/json decodes it, without
+// decoding it: each escape counts the UTF-8 length of its character (a
+// \u surrogate pair 4 bytes, a lone surrogate 3 for U+FFFD) and each byte
+// of invalid UTF-8 counts 3, for the U+FFFD that replaces it. v must be a
+// well-formed JSON string; on anything else the result is meaningless but
+// DecodedLen does not panic.
+func DecodedLen(v []byte) int {
+	s := quotedContent(v)
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf && c != '\\' {
+			n++
+			i++
+			continue
+		}
+		var r rune
+		r, i = nextRune(s, i)
+		n += runeLen(r)
+	}
+	return n
+}
+
+// AppendString appends the string the quoted JSON string v decodes to,
+// exactly as encoding/json decodes it (see DecodedLen), to dst. v must be
+// a well-formed JSON string; on anything else the result is meaningless
+// but AppendString does not panic.
+func AppendString(dst, v []byte) []byte {
+	s := quotedContent(v)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf && c != '\\' {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		var r rune
+		r, i = nextRune(s, i)
+		dst = utf8.AppendRune(dst, r)
+	}
+	return dst
+}
+
+// quotedContent strips the quotes of a JSON string.
+func quotedContent(v []byte) []byte {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return nil
+	}
+	return v[1 : len(v)-1]
+}
+
+// runeLen is the number of bytes utf8.EncodeRune writes for r.
+func runeLen(r rune) int {
+	if n := utf8.RuneLen(r); n > 0 {
+		return n
+	}
+	return 3 // EncodeRune writes U+FFFD for what RuneLen rejects
+}
+
+// nextRune decodes the character at s[i] of a string's content (an
+// escape or a non-ASCII byte sequence) and returns it with the index past
+// it. It mirrors encoding/json's unquote: invalid UTF-8 gives U+FFFD one
+// byte at a time, a \u high surrogate followed by a \u low surrogate is
+// one rune, any other surrogate is U+FFFD.
+func nextRune(s []byte, i int) (rune, int) {
+	if s[i] != '\\' {
+		r, size := utf8.DecodeRune(s[i:])
+		return r, i + size
+	}
+	if i+1 >= len(s) {
+		return utf8.RuneError, len(s) // malformed
+	}
+	switch c := s[i+1]; c {
+	case 'b':
+		return '\b', i + 2
+	case 'f':
+		return '\f', i + 2
+	case 'n':
+		return '\n', i + 2
+	case 'r':
+		return '\r', i + 2
+	case 't':
+		return '\t', i + 2
+	case 'u':
+		r := getu4(s[i:])
+		if r < 0 {
+			return utf8.RuneError, i + 2 // malformed
+		}
+		if utf16.IsSurrogate(r) {
+			if pair := utf16.DecodeRune(r, getu4(s[i+6:])); pair != utf8.RuneError {
+				return pair, i + 12
+			}
+			return utf8.RuneError, i + 6
+		}
+		return r, i + 6
+	default: // '"', '\\', '/' (anything else is malformed)
+		return rune(c), i + 2
+	}
+}
+
+// getu4 decodes the \uXXXX escape at the start of s, or returns -1.
+func getu4(s []byte) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	var r rune
+	for _, c := range s[2:6] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return -1
+		}
+		r = r*16 + rune(c)
+	}
+	return r
 }

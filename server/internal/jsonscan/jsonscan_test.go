@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -35,6 +36,7 @@ func FuzzSkipValueStaysInBounds(f *testing.F) {
 		if got := SkipSpace(b, i); got < i || got > len(b) {
 			t.Fatalf("SkipSpace = %d", got)
 		}
+		Members(b, func(_, _ []byte) {}) // garbage never panics
 	})
 }
 
@@ -58,4 +60,135 @@ func TestKeyIsUnescapesButNeverFoldsCase(t *testing.T) {
 			t.Errorf("KeyIs(%s, model) != %v", key, want)
 		}
 	}
+}
+
+func TestIterWalksOnlyTheTopLevelInOrder(t *testing.T) {
+	var got []string
+	for it := Object([]byte(` { "a" : 1 , "b":{"a":2},"c":[ "x" ,{}] ,"d":"}" } `)); ; {
+		key, value, ok := it.Member()
+		if !ok {
+			break
+		}
+		got = append(got, string(key)+"="+string(value))
+	}
+	want := []string{`"a"=1`, `"b"={"a":2}`, `"c"=[ "x" ,{}]`, `"d"="}"`}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("members: got %q, want %q", got, want)
+	}
+	got = got[:0]
+	for it := Array([]byte(` [ 1 , {"a":[2]},"]",[ [] ] ,null] `)); ; {
+		value, ok := it.Element()
+		if !ok {
+			break
+		}
+		got = append(got, string(value))
+	}
+	want = []string{`1`, `{"a":[2]}`, `"]"`, `[ [] ]`, `null`}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("elements: got %q, want %q", got, want)
+	}
+	for _, none := range []string{`[]`, ` [ ] `, `{"a":[1]}`, `[,]`, `"x"`, ``} {
+		it := Array([]byte(none))
+		if v, ok := it.Element(); ok {
+			t.Errorf("Array(%s) has element %s", none, v)
+		}
+	}
+	for _, none := range []string{`{}`, `{ }`, `[{"a":1}]`, `{,}`, `null`, ``} {
+		it := Object([]byte(none))
+		if k, _, ok := it.Member(); ok {
+			t.Errorf("Object(%s) has member %s", none, k)
+		}
+	}
+}
+
+// FuzzIterMatchesMembers checks Iter against Members on valid JSON, and
+// that it ends without panicking on any bytes (Members may panic there).
+func FuzzIterMatchesMembers(f *testing.F) {
+	f.Add([]byte(`{"a":[1,{"b":2}],"c":"d"}`))
+	f.Add([]byte(`[1,[2],{"a":3},"x"]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want, got []string
+		valid := json.Valid(b)
+		if valid {
+			Members(b, func(key, value []byte) { want = append(want, string(key)+"="+string(value)) })
+		}
+		it := Object(b)
+		for n := 0; ; n++ {
+			key, value, ok := it.Member()
+			if !ok {
+				break
+			}
+			if n > len(b) {
+				t.Fatal("Member does not end")
+			}
+			got = append(got, string(key)+"="+string(value))
+		}
+		if valid && strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Fatalf("Iter %q, Members %q", got, want)
+		}
+		it = Array(b)
+		for n := 0; ; n++ {
+			value, ok := it.Element()
+			if !ok {
+				break
+			}
+			if n > len(b) || len(value) == 0 {
+				t.Fatalf("Element gives %q (%d)", value, n)
+			}
+		}
+	})
+}
+
+func TestDecodedLenAndAppendStringDecodeAsEncodingJSON(t *testing.T) {
+	cases := map[string]string{
+		`""`:                   "",
+		`"plain"`:              "plain",
+		`"a\nb\"c\\d\/e"`:      "a\nb\"c\\d/e",
+		`"\b\f\n\r\t"`:         "\b\f\n\r\t",
+		`"caf\u00e9"`:          "café",
+		`"caf\u00E9"`:          "café",
+		`"\u0000\u007f\u0080"`: "\x00\x7f\u0080",
+		`"\u20ac"`:             "€",
+		`"\ud83d\ude00"`:       "😀",
+		`"\ud83d"`:             "\ufffd",
+		`"\ude00\ud83d"`:       "\ufffd\ufffd",
+		`"\ud83dx"`:            "\ufffdx",
+		`"\ud83d\u0041"`:       "\ufffdA",
+		`"\ud83d\ud83d\ude00"`: "\ufffd😀",
+		`"\ud83d\n"`:           "\ufffd\n",
+		"\"\xff\"":             "\ufffd",
+		"\"\xe2\x82\"":         "\ufffd\ufffd",
+		"\"\xed\xa0\x80\"":     "\ufffd\ufffd\ufffd", // an encoded surrogate
+		"\"\xef\xbf\xbd\"":     "\ufffd",
+		"\"é😀\"":               "é😀",
+	}
+	for in, want := range cases {
+		var ref string
+		if err := json.Unmarshal([]byte(in), &ref); err != nil || ref != want {
+			t.Fatalf("test case %q: encoding/json gives %q (%v), not %q", in, ref, err, want)
+		}
+		if got := DecodedLen([]byte(in)); got != len(want) {
+			t.Errorf("DecodedLen(%q) = %d, want %d", in, got, len(want))
+		}
+		if got := AppendString([]byte("x"), []byte(in)); string(got) != "x"+want {
+			t.Errorf("AppendString(%q) = %q, want %q", in, got, "x"+want)
+		}
+	}
+}
+
+func FuzzDecodedLenMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`"a\u00e9\ud83d\ude00\ud800\n"`, "\"\xff\xc3\"", `"\\\"\/"`, `"`, `"\u12"`, `x\`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		n, s := DecodedLen(v), AppendString(nil, v) // never panic
+		var ref string
+		// A raw string value: json.Unmarshal would also take spaces around.
+		if len(v) == 0 || v[0] != '"' || v[len(v)-1] != '"' || json.Unmarshal(v, &ref) != nil {
+			return
+		}
+		if n != len(ref) || string(s) != ref {
+			t.Fatalf("%q: DecodedLen %d, AppendString %q; encoding/json %q", v, n, s, ref)
+		}
+	})
 }

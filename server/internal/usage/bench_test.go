@@ -5,14 +5,35 @@ import (
 	"testing"
 )
 
-func BenchmarkMeterOpenAIChunk(b *testing.B) {
-	chunk := []byte(`data: {"id":"chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_eb9dce56a8","choices":[{"index":0,"delta":{"content":" help you today?"},"logprobs":null,"finish_reason":null}],"usage":null}` + "\n\n")
-	m := NewMeter(OpenAI)
+// Realistic events, one of each kind a stream is mostly made of.
+var (
+	openAIContentChunk = []byte(`data: {"id":"chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_eb9dce56a8","choices":[{"index":0,"delta":{"content":" help you today?"},"logprobs":null,"finish_reason":null}],"usage":null}` + "\n\n")
+	openAIUsageChunk   = []byte(`data: {"id":"chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-2024-08-06","service_tier":"default","system_fingerprint":"fp_eb9dce56a8","choices":[],"usage":{"prompt_tokens":19,"completion_tokens":10,"total_tokens":29,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}` + "\n\n")
+	openAIToolChunk    = []byte(`data: {"id":"chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG","object":"chat.completion.chunk","created":1741570283,"model":"gpt-4o-2024-08-06","system_fingerprint":"fp_eb9dce56a8","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"location\": \"San"}}]},"logprobs":null,"finish_reason":null}],"usage":null}` + "\n\n")
+	responsesDelta     = []byte("event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":3,\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\" there!\"}\n\n")
+	anthropicDelta     = []byte("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\" the weather for San Francisco, CA:\"}}\n\n")
+	anthropicStartEv   = []byte("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_01XFDUDYJgAACzvnptvVoYEL\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[],\"model\":\"claude-sonnet-4-5\",\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":472,\"cache_creation_input_tokens\":100,\"cache_read_input_tokens\":2000,\"output_tokens\":2}}}\n\n")
+)
+
+func benchmarkMeter(b *testing.B, f Format, chunk []byte) {
+	m := NewMeter(f)
 	b.SetBytes(int64(len(chunk)))
 	b.ReportAllocs()
 	for b.Loop() {
 		_, _ = m.Write(chunk)
 	}
+}
+
+func BenchmarkMeterOpenAIChunk(b *testing.B) {
+	b.Run("content", func(b *testing.B) { benchmarkMeter(b, OpenAI, openAIContentChunk) })
+	b.Run("final-usage", func(b *testing.B) { benchmarkMeter(b, OpenAI, openAIUsageChunk) })
+	b.Run("tool-call", func(b *testing.B) { benchmarkMeter(b, OpenAI, openAIToolChunk) })
+	b.Run("responses-delta", func(b *testing.B) { benchmarkMeter(b, OpenAI, responsesDelta) })
+}
+
+func BenchmarkMeterAnthropicEvent(b *testing.B) {
+	b.Run("content_block_delta", func(b *testing.B) { benchmarkMeter(b, Anthropic, anthropicDelta) })
+	b.Run("message_start", func(b *testing.B) { benchmarkMeter(b, Anthropic, anthropicStartEv) })
 }
 
 func BenchmarkMeterAnthropicPing(b *testing.B) {

@@ -57,8 +57,9 @@ func (m *Meter) EstimatedCompletion() int64 { return m.estimate }
 // Responses API terminal event), Anthropic's message_stop.
 func (m *Meter) Done() bool { return m.done }
 
-// addEstimate counts one content delta. Typical text is ~4 bytes a token;
-// any non-empty delta is at least one token.
-func (m *Meter) addEstimate(s string) {
-	m.estimate += int64((len(s) + 3) / 4)
+// estimateOf is the estimate for one content delta of n bytes (decoded).
+// Typical text is ~4 bytes a token; any non-empty delta is at least one
+// token.
+func estimateOf(n int) int64 {
+	return int64((n + 3) / 4)
 }

@@ -3,37 +3,39 @@ package usage
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
+
+	"github.com/relayapi/relayapi/server/internal/jsonscan"
 )
 
-// openAIChunk is the part of an OpenAI-compatible stream event the meter
+// openAIEvent is the part of an OpenAI-compatible stream event the meter
 // reads: chat and legacy completion chunks, and Responses API events.
-type openAIChunk struct {
-	Type     string       `json:"type"`  // Responses API event type
-	Delta    string       `json:"delta"` // Responses API text delta
-	Usage    *tokenCounts `json:"usage"`
-	Response struct {
-		Usage *tokenCounts `json:"usage"`
-	} `json:"response"`
-	Choices []openAIChoice `json:"choices"`
+//
+//	{"type": "response.output_text.delta",  // Responses API event type
+//	 "delta": "text",                       // Responses API text delta
+//	 "usage": {…},                          // chat: final or running usage
+//	 "response": {"usage": {…}},            // Responses API terminal events
+//	 "choices": [{"text": "…",              // legacy completions
+//	              "delta": {"content", "reasoning_content", "reasoning",
+//	                        "refusal": "…",
+//	                        "tool_calls": [{"function": {"arguments": "…"}}],
+//	                        "function_call": {"arguments": "…"}}}]}
+//
+// Strings are kept as decoded lengths, never decoded; the type as what
+// it means.
+type openAIEvent struct {
+	textDelta     bool // "type" names a Responses API text delta
+	terminal      bool // "type" names a Responses API terminal event
+	delta         int  // decoded length of the top-level "delta"
+	usage         tokenCounts
+	responseUsage tokenCounts
+	choices       int64 // the estimate of "choices"
 }
 
+// openAIChoice is one element of "choices": the decoded length of each
+// text it may carry, and the estimate of its tool calls.
 type openAIChoice struct {
-	Text  string `json:"text"` // legacy completions
-	Delta struct {
-		Content          string `json:"content"`
-		ReasoningContent string `json:"reasoning_content"`
-		Reasoning        string `json:"reasoning"`
-		Refusal          string `json:"refusal"`
-		ToolCalls        []struct {
-			Function openAIArguments `json:"function"`
-		} `json:"tool_calls"`
-		FunctionCall openAIArguments `json:"function_call"`
-	} `json:"delta"`
-}
-
-type openAIArguments struct {
-	Arguments string `json:"arguments"`
+	text, content, reasoningContent, reasoning, refusal, functionCall int
+	toolCalls                                                         int64
 }
 
 var (
@@ -48,49 +50,176 @@ func (m *Meter) observeOpenAI(data []byte) {
 		m.done = true
 		return
 	}
-	if !containsAny(data, openAIKeys) {
+	if !containsAny(data, openAIKeys) || !json.Valid(data) {
 		return
 	}
-	var c openAIChunk
-	// Type mismatches (a null here, an array there) skip only that field.
-	_ = json.Unmarshal(data, &c)
-	m.openAIUsage(c.Usage)
-	m.openAIUsage(c.Response.Usage)
-	m.openAIEstimate(&c)
-	switch c.Type {
-	case "response.completed", "response.incomplete", "response.failed":
+	var e openAIEvent
+	e.read(data)
+	m.openAIUsage(&e.usage)
+	m.openAIUsage(&e.responseUsage)
+	if e.textDelta {
+		m.estimate += estimateOf(e.delta)
+	}
+	m.estimate += e.choices
+	if e.terminal {
 		m.done = true
+	}
+}
+
+// setType reads the event type (a string value).
+func (e *openAIEvent) setType(value []byte) {
+	var buf typeBuf
+	typ := appendDecoded(buf[:0], value)
+	// Audio deltas are base64, not text: bytes/4 would mean nothing.
+	e.textDelta = bytes.HasSuffix(typ, []byte(".delta")) && !bytes.Contains(typ, []byte("audio"))
+	switch string(typ) {
+	case "response.completed", "response.incomplete", "response.failed":
+		e.terminal = true
+	default:
+		e.terminal = false
 	}
 }
 
 // openAIUsage keeps the latest usage object: some providers repeat a
 // running total in every chunk, OpenAI sends one final chunk.
 func (m *Meter) openAIUsage(t *tokenCounts) {
-	if t == nil {
-		return
-	}
 	if u, ok := t.openAI(); ok {
 		m.prompt, m.completion, m.reported = u.Prompt, u.Completion, true
 	}
 }
 
-func (m *Meter) openAIEstimate(c *openAIChunk) {
-	// Audio deltas are base64, not text: bytes/4 would mean nothing.
-	if strings.HasSuffix(c.Type, ".delta") && !strings.Contains(c.Type, "audio") {
-		m.addEstimate(c.Delta)
-	}
-	for i := range c.Choices {
-		ch := &c.Choices[i]
-		m.addEstimate(ch.Text)
-		m.addEstimate(ch.Delta.Content)
-		m.addEstimate(ch.Delta.ReasoningContent)
-		m.addEstimate(ch.Delta.Reasoning)
-		m.addEstimate(ch.Delta.Refusal)
-		m.addEstimate(ch.Delta.FunctionCall.Arguments)
-		for _, tc := range ch.Delta.ToolCalls {
-			m.addEstimate(tc.Function.Arguments)
+// read scans the event, which must be valid JSON (see scan.go for the
+// rules every read follows). Nested values are read by nested loops, a
+// function per level at most: the stack it takes is fixed by the shape
+// above, never by the input's depth.
+func (e *openAIEvent) read(data []byte) {
+	var buf keyBuf
+	for root := jsonscan.Object(data); ; {
+		key, value, ok := root.Member()
+		if !ok {
+			return
+		}
+		switch string(memberName(key, &buf)) {
+		case "type":
+			if isString(value) {
+				e.setType(value)
+			}
+		case "delta":
+			setLen(&e.delta, value)
+		case "usage":
+			e.usage.read(value)
+		case "response":
+			for r := jsonscan.Object(value); ; {
+				key, value, ok := r.Member()
+				if !ok {
+					break
+				}
+				if string(memberName(key, &buf)) == "usage" {
+					e.responseUsage.read(value)
+				}
+			}
+		case "choices":
+			// An array replaces an earlier duplicate, null clears it,
+			// another type leaves it.
+			switch {
+			case isNull(value):
+				e.choices = 0
+			case isArray(value):
+				e.choices = 0
+				for a := jsonscan.Array(value); ; {
+					choice, ok := a.Element()
+					if !ok {
+						break
+					}
+					e.choices += choiceEstimate(choice)
+				}
+			}
 		}
 	}
+}
+
+// choiceEstimate is the estimate of one element of "choices".
+func choiceEstimate(value []byte) int64 {
+	var c openAIChoice
+	var buf keyBuf
+	for choice := jsonscan.Object(value); ; {
+		key, value, ok := choice.Member()
+		if !ok {
+			return c.estimate()
+		}
+		switch string(memberName(key, &buf)) {
+		case "text":
+			setLen(&c.text, value)
+		case "delta":
+			for delta := jsonscan.Object(value); ; {
+				key, value, ok := delta.Member()
+				if !ok {
+					break
+				}
+				switch string(memberName(key, &buf)) {
+				case "content":
+					setLen(&c.content, value)
+				case "reasoning_content":
+					setLen(&c.reasoningContent, value)
+				case "reasoning":
+					setLen(&c.reasoning, value)
+				case "refusal":
+					setLen(&c.refusal, value)
+				case "function_call":
+					readArguments(&c.functionCall, value)
+				case "tool_calls":
+					switch {
+					case isNull(value):
+						c.toolCalls = 0
+					case isArray(value):
+						c.toolCalls = toolCallsEstimate(value)
+					}
+				}
+			}
+		}
+	}
+}
+
+// toolCallsEstimate is the estimate of a "tool_calls" array.
+func toolCallsEstimate(value []byte) int64 {
+	var est int64
+	var buf keyBuf
+	for calls := jsonscan.Array(value); ; {
+		call, ok := calls.Element()
+		if !ok {
+			return est
+		}
+		n := 0
+		for members := jsonscan.Object(call); ; {
+			key, value, ok := members.Member()
+			if !ok {
+				break
+			}
+			if string(memberName(key, &buf)) == "function" {
+				readArguments(&n, value)
+			}
+		}
+		est += estimateOf(n)
+	}
+}
+
+// readArguments reads the "arguments" of a function object into n.
+func readArguments(n *int, value []byte) {
+	var buf keyBuf
+	for members := jsonscan.Object(value); ; {
+		key, value, ok := members.Member()
+		if !ok {
+			return
+		}
+		if string(memberName(key, &buf)) == "arguments" {
+			setLen(n, value)
+		}
+	}
+}
+
+func (c *openAIChoice) estimate() int64 {
+	return estimateOf(c.text) + estimateOf(c.content) + estimateOf(c.reasoningContent) +
+		estimateOf(c.reasoning) + estimateOf(c.refusal) + estimateOf(c.functionCall) + c.toolCalls
 }
 
 func containsAny(data []byte, keys [][]byte) bool {

@@ -2,9 +2,10 @@ package usage
 
 import (
 	"encoding/json"
-	"github.com/relayapi/relayapi/server/internal/jsonscan"
 	"math"
 	"strconv"
+
+	"github.com/relayapi/relayapi/server/internal/jsonscan"
 )
 
 // Usage is what one call consumed, in tokens.
@@ -39,30 +40,44 @@ func usageOf(f Format, raw []byte) Usage {
 		return Usage{}
 	}
 	var t tokenCounts
-	// Keys match exactly; a mistyped value is skipped, the others count.
-	jsonscan.Members(raw, func(key, value []byte) {
-		if c := t.field(key); c != nil {
-			_ = c.UnmarshalJSON(value)
-		}
-	})
+	t.addMembers(raw)
 	u, _ := t.usage(f)
 	return u
 }
 
+// addMembers reads the counts of a well-formed usage object (anything
+// else has none). Keys match exactly; a mistyped value is skipped, the
+// others count, and a duplicate count's last number wins.
+func (t *tokenCounts) addMembers(raw []byte) {
+	for members := jsonscan.Object(raw); ; {
+		key, value, ok := members.Member()
+		if !ok {
+			return
+		}
+		if c := t.field(key); c != nil {
+			_ = c.UnmarshalJSON(value)
+		}
+	}
+}
+
 // field is the count a usage key names, nil for any other key.
 func (t *tokenCounts) field(key []byte) *count {
-	for _, f := range []struct {
-		name string
-		c    *count
-	}{
-		{"prompt_tokens", &t.PromptTokens}, {"completion_tokens", &t.CompletionTokens},
-		{"total_tokens", &t.TotalTokens}, {"input_tokens", &t.InputTokens},
-		{"output_tokens", &t.OutputTokens}, {"cache_creation_input_tokens", &t.CacheCreation},
-		{"cache_read_input_tokens", &t.CacheRead},
-	} {
-		if jsonscan.KeyIs(key, f.name) {
-			return f.c
-		}
+	var buf keyBuf
+	switch string(memberName(key, &buf)) {
+	case "prompt_tokens":
+		return &t.PromptTokens
+	case "completion_tokens":
+		return &t.CompletionTokens
+	case "total_tokens":
+		return &t.TotalTokens
+	case "input_tokens":
+		return &t.InputTokens
+	case "output_tokens":
+		return &t.OutputTokens
+	case "cache_creation_input_tokens":
+		return &t.CacheCreation
+	case "cache_read_input_tokens":
+		return &t.CacheRead
 	}
 	return nil
 }
@@ -141,10 +156,38 @@ type count struct {
 }
 
 func (c *count) UnmarshalJSON(b []byte) error {
+	if n, ok := smallInt(b); ok {
+		*c = count{N: n, OK: true}
+		return nil
+	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {
 		return nil
 	}
 	*c = count{N: int64(min(max(math.Ceil(f), 0), maxCount)), OK: true}
 	return nil
+}
+
+// smallInt reads an integer of at most 15 digits (below maxCount) the way
+// UnmarshalJSON's ParseFloat would, exactly, without its cost: ParseFloat
+// takes over 1 KiB of stack, at the deepest point of a stream event's scan.
+func smallInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		return 0, true // negatives count 0
+	}
+	return n, true
 }

@@ -1,6 +1,8 @@
 package usage
 
 import (
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -67,4 +69,22 @@ func TestFromJSONFindsOnlyTheTopLevelUsage(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", name, got, c.want)
 		}
 	}
+}
+
+// FuzzCountMatchesParseFloat checks count's integer fast path against the
+// ParseFloat reading it stands in for.
+func FuzzCountMatchesParseFloat(f *testing.F) {
+	for _, s := range []string{"0", "-0", "12", "-3", "007", "999999999999999", "1000000000000000", "2.5", "1e3", "", "-", "+1", "1_0", "0x10", "inf", " 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var got, want count
+		_ = got.UnmarshalJSON([]byte(s))
+		if v, err := strconv.ParseFloat(s, 64); err == nil {
+			want = count{N: int64(min(max(math.Ceil(v), 0), maxCount)), OK: true}
+		}
+		if got != want {
+			t.Fatalf("%q: %+v, ParseFloat gives %+v", s, got, want)
+		}
+	})
 }
