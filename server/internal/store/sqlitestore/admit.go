@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 
 	"github.com/relayapi/relayapi/server/internal/store"
 )
@@ -13,8 +12,11 @@ import (
 // the grant back; it returns once the grant's batch is committed.
 func (s *Store) Admit(ctx context.Context, a store.Admission) (store.Grant, error) {
 	o := &admitOp{a: a}
-	err := s.w.do(ctx, o)
-	return o.g, err
+	if err := s.w.do(ctx, o); err != nil {
+		// The op may have decided before its batch failed.
+		return store.Grant{}, err
+	}
+	return o.g, nil
 }
 
 type admitOp struct {
@@ -29,12 +31,10 @@ func (o *admitOp) apply(w *writer) error {
 	if err != nil {
 		return err
 	}
-	if err := w.expireLeases(a.TokenID, ts, a.Now.UnixMilli()); err != nil {
-		return err
-	}
+	w.expireLeases(ts, a.Now.UnixMilli())
 	st := store.State{
 		Revoked: ts.revoked, Calls: ts.calls, RPMTAT: ts.rpmTAT,
-		ActiveLeases: int64(len(ts.leases)), TokensUsed: ts.used, Reserved: ts.reserved,
+		ActiveLeases: int64(len(ts.leases)), TokensUsed: ts.used(), Reserved: ts.reserved,
 	}
 	subject, limited := subjectWindow(a)
 	if limited {
@@ -44,13 +44,9 @@ func (o *admitOp) apply(w *writer) error {
 	}
 	g, tat := store.Decide(st, *a)
 	if g.Decision == store.Admitted {
-		if err := w.recordAdmission(a, ts, &g, tat); err != nil {
-			return err
-		}
+		w.recordAdmission(a, ts, &g, tat)
 		if limited {
-			if err := w.countSubject(subject, st.SubjectCalls); err != nil {
-				return err
-			}
+			w.setSubject(subject, st.SubjectCalls, st.SubjectCalls+1)
 		}
 	}
 	o.g = g
@@ -69,52 +65,34 @@ func subjectWindow(a *store.Admission) (subjectKey, bool) {
 // expireLeases ends leases a crashed or stalled relay stopped renewing.
 // Their reservations are charged as used: the provider may have served
 // the call in full, and a budget must never be overshot.
-func (w *writer) expireLeases(jti string, ts *tokenState, now int64) error {
-	charged, found := ts.lapsed(now)
-	if !found {
-		return nil
+func (w *writer) expireLeases(ts *tokenState, now int64) {
+	charged, found := w.lapse(ts, now)
+	if found && ts.exists {
+		ts.completionTokens += charged
+		ts.lastError = "lease_expired"
+		w.touch(ts)
 	}
-	if _, err := w.stmts.expireLeases.Exec(jti, now); err != nil {
-		return fmt.Errorf("delete lapsed leases: %w", err)
-	}
-	if _, err := w.stmts.chargeExpired.Exec(charged, jti); err != nil {
-		return fmt.Errorf("charge lapsed leases: %w", err)
-	}
-	if ts.exists {
-		ts.used += charged
-	}
-	return nil
 }
 
-func (w *writer) recordAdmission(a *store.Admission, ts *tokenState, g *store.Grant, tat int64) error {
+// recordAdmission counts the call: the row is inserted on the token's
+// first admission, then only calls, last_seen, rpm_tat and the limits the
+// token carries change.
+func (w *writer) recordAdmission(a *store.Admission, ts *tokenState, g *store.Grant, tat int64) {
 	now := a.Now.UnixMilli()
-	if _, err := w.stmts.upsertUsage.Exec(a.TokenID, a.ExpiresAt.Unix(), now, a.MaxCalls, a.Subject, tat, a.TokenBudget); err != nil {
-		return fmt.Errorf("count call: %w", err)
-	}
 	if ts.exists {
 		ts.calls++
+		ts.lastSeen = now
 	} else {
-		ts.exists, ts.calls = true, 1
+		ts.usageRow = usageRow{calls: 1, expiresAt: a.ExpiresAt.Unix(), firstSeen: now, lastSeen: now, subject: a.Subject}
+		ts.exists = true
 	}
-	ts.rpmTAT = tat
+	ts.rpmTAT, ts.maxCalls, ts.tokenBudget = tat, a.MaxCalls, a.TokenBudget
+	w.touch(ts)
 	if a.Concurrency <= 0 && a.TokenBudget <= 0 {
-		return nil
+		return
 	}
 	g.LeaseID = newLeaseID()
-	l := lease{expiresAt: a.Now.Add(a.LeaseTTL).UnixMilli(), reserved: g.Reserved}
-	if _, err := w.stmts.insertLease.Exec(a.TokenID, g.LeaseID, l.expiresAt, l.reserved); err != nil {
-		return fmt.Errorf("insert lease: %w", err)
-	}
-	ts.addLease(g.LeaseID, l)
-	return nil
-}
-
-func (w *writer) countSubject(k subjectKey, calls int64) error {
-	if _, err := w.stmts.upsertSubject.Exec(k.subject, k.window); err != nil {
-		return fmt.Errorf("count subject call: %w", err)
-	}
-	w.cache.subjects.Add(k, calls+1)
-	return nil
+	w.newLease(ts, g.LeaseID, a.Now.Add(a.LeaseTTL).UnixMilli(), g.Reserved)
 }
 
 func newLeaseID() string {

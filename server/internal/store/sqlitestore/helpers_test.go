@@ -2,7 +2,7 @@ package sqlitestore
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"maps"
@@ -80,12 +80,24 @@ func (g *gateOp) apply(*writer) error {
 	return nil
 }
 
-// execOp runs SQL in the writer: schema tweaks and crafted failures.
+// execOp runs SQL in the writer, after the rows pending in its batch:
+// schema tweaks and crafted failures.
 type execOp string
 
 func (q execOp) apply(w *writer) error {
-	_, err := w.conn.ExecContext(bg, string(q))
-	return err
+	if err := w.flush(); err != nil {
+		return err
+	}
+	return execSQL(w.dc, string(q))
+}
+
+// execSQL runs SQL text once on the writer's driver connection.
+func execSQL(c driver.Conn, sql string, args ...driver.Value) error {
+	st, err := prepareRaw(c, sql)
+	if err != nil {
+		return err
+	}
+	return errors.Join(st.exec(args...), st.close())
 }
 
 // failingOp breaks a NOT NULL constraint.
@@ -100,6 +112,9 @@ type checkCacheOp struct {
 
 func (o *checkCacheOp) apply(w *writer) error {
 	o.tokens, o.subjects, o.mismatches = 0, 0, nil
+	if err := w.flush(); err != nil {
+		return err
+	}
 	for _, jti := range w.cache.tokens.Keys() {
 		cached, _ := w.cache.tokens.Peek(jti)
 		disk, err := w.loadToken(jti)
@@ -114,8 +129,7 @@ func (o *checkCacheOp) apply(w *writer) error {
 	for _, k := range w.cache.subjects.Keys() {
 		cached, _ := w.cache.subjects.Peek(k)
 		var disk int64
-		err := w.stmts.loadSubject.QueryRow(k.subject, k.window).Scan(&disk)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if _, err := w.stmts.loadSubject.row([]driver.Value{k.subject, k.window}, &disk); err != nil {
 			return err
 		}
 		o.subjects++
@@ -132,8 +146,11 @@ func compareStates(c, d *tokenState) string {
 			return fmt.Sprintf("lease expiring at %d before the bound %d", l.expiresAt, c.noExpiryBefore)
 		}
 	}
-	if c.exists != d.exists || c.revoked != d.revoked || c.calls != d.calls || c.rpmTAT != d.rpmTAT ||
-		c.used != d.used || c.reserved != d.reserved || !maps.Equal(c.leases, d.leases) {
+	if c.dirty {
+		return "still dirty after a flush"
+	}
+	if c.jti != d.jti || c.exists != d.exists || c.onDisk != d.onDisk || c.revoked != d.revoked ||
+		c.usageRow != d.usageRow || c.reserved != d.reserved || !maps.Equal(c.leases, d.leases) {
 		return fmt.Sprintf("cache %+v disk %+v", *c, *d)
 	}
 	return ""

@@ -19,12 +19,18 @@ func (s *Store) Log(ctx context.Context, records []store.Record) error {
 type logOp []store.Record
 
 func (o logOp) apply(w *writer) error {
-	for _, r := range o {
-		if _, err := w.stmts.insertLog.Exec(r.Time.UnixMilli(), r.RequestID, r.TokenID, r.Subject, r.Provider,
-			r.Model, r.Path, r.Status, r.Latency.Microseconds(), r.TTFB.Microseconds(), r.PromptTokens,
-			r.CompletionTokens, r.Estimated, r.BytesIn, r.BytesOut, r.ErrorCode); err != nil {
-			return fmt.Errorf("insert request log: %w", err)
-		}
+	args := w.args[:0]
+	for i := range o {
+		r := &o[i]
+		args = append(args, r.Time.UnixMilli(), r.RequestID, r.TokenID, r.Subject, r.Provider,
+			r.Model, r.Path, int64(r.Status), r.Latency.Microseconds(), r.TTFB.Microseconds(), r.PromptTokens,
+			r.CompletionTokens, r.Estimated, r.BytesIn, r.BytesOut, r.ErrorCode)
+	}
+	err := w.stmts.insertLogs.exec(args)
+	clear(args) // keep no record alive
+	w.args = args[:0]
+	if err != nil {
+		return fmt.Errorf("insert request log: %w", err)
 	}
 	return nil
 }
@@ -38,20 +44,24 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 type pruneOp struct{ ms, secs int64 }
 
 func (o pruneOp) apply(w *writer) error {
-	// Pruning is hourly and may touch any token: drop the whole cache
-	// rather than track what it deleted. Later ops reload from the file.
+	// Pruning is hourly and may touch any token: write the batch's pending
+	// rows, then drop the whole cache rather than track what it deleted.
+	// Later ops reload from the file.
+	if err := w.flush(); err != nil {
+		return err
+	}
 	w.cache.purge()
 	for _, q := range []struct {
-		sql string
+		st  *rawStmt
 		arg int64
 	}{
-		{`DELETE FROM request_log WHERE time < ?`, o.ms},
-		{`DELETE FROM leases WHERE jti IN (SELECT jti FROM token_usage WHERE expires_at < ?)`, o.secs},
-		{`DELETE FROM token_usage WHERE expires_at < ?`, o.secs},
-		{`DELETE FROM revocations WHERE expires_at <> 0 AND expires_at < ?`, o.secs},
-		{`DELETE FROM subject_usage WHERE window_start < ?`, o.ms},
+		{w.stmts.pruneLog, o.ms},
+		{w.stmts.pruneLeases, o.secs},
+		{w.stmts.pruneUsage, o.secs},
+		{w.stmts.pruneRevocations, o.secs},
+		{w.stmts.pruneSubjects, o.ms},
 	} {
-		if _, err := w.conn.ExecContext(context.Background(), q.sql, q.arg); err != nil {
+		if err := q.st.exec(q.arg); err != nil {
 			return fmt.Errorf("prune: %w", err)
 		}
 	}

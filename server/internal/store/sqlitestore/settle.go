@@ -28,23 +28,20 @@ func (o *settleOp) apply(w *writer) error {
 			// in full; charging again would count the call twice.
 			return nil
 		}
-		if _, err := w.stmts.deleteLease.Exec(st.TokenID, st.LeaseID); err != nil {
-			return fmt.Errorf("delete lease: %w", err)
-		}
-		ts.removeLease(st.LeaseID)
+		w.dropLease(ts, st.LeaseID)
 	}
 	if !ts.exists || (st.PromptTokens == 0 && st.CompletionTokens == 0 && !st.Refund && st.LastError == "") {
-		return nil // the UPDATE would change no row
+		return nil // the row does not change
 	}
-	var refund int64
 	if st.Refund {
-		refund = 1
+		ts.calls = max(ts.calls-1, 0)
 	}
-	if _, err := w.stmts.settleUsage.Exec(st.PromptTokens, st.CompletionTokens, refund, st.LastError, st.TokenID); err != nil {
-		return fmt.Errorf("settle usage: %w", err)
+	ts.promptTokens += st.PromptTokens
+	ts.completionTokens += st.CompletionTokens
+	if st.LastError != "" {
+		ts.lastError = st.LastError
 	}
-	ts.used += st.PromptTokens + st.CompletionTokens
-	ts.calls = max(ts.calls-refund, 0)
+	w.touch(ts)
 	return nil
 }
 
@@ -68,13 +65,7 @@ func (o *renewOp) apply(w *writer) error {
 	if !ok || l.expiresAt <= o.now {
 		return nil
 	}
-	if _, err := w.stmts.renewLease.Exec(o.expiresAt, o.jti, o.leaseID, o.now); err != nil {
-		return fmt.Errorf("renew lease: %w", err)
-	}
-	// A shorter ttl may move the expiry earlier than the known lower bound.
-	l.expiresAt = o.expiresAt
-	ts.leases[o.leaseID] = l
-	ts.noExpiryBefore = min(ts.noExpiryBefore, l.expiresAt)
+	w.renewLease(ts, o.leaseID, o.expiresAt)
 	return nil
 }
 
@@ -90,7 +81,12 @@ type revokeOp struct {
 }
 
 func (o *revokeOp) apply(w *writer) error {
-	if _, err := w.stmts.revoke.Exec(o.jti, o.now); err != nil {
+	// The revocation copies the token's expiry from its row: write the
+	// pending rows first.
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if err := w.stmts.revoke.exec(o.jti, o.now, o.jti); err != nil {
 		return fmt.Errorf("revoke: %w", err)
 	}
 	// An uncached token reads its revocation from the file when loaded.

@@ -1,7 +1,7 @@
 package sqlitestore
 
 import (
-	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -16,33 +16,75 @@ const (
 	cachedSubjects = 4096
 )
 
-// cache is a write-through copy of the per-token state the writer
-// decides on. Only the writer goroutine uses it, and every change it holds
-// is also written in the current transaction; a rollback purges it, so it
-// never disagrees with the committed file.
+// cache is the per-token state the writer decides on. Only the writer
+// goroutine uses it. Ops change it in memory and record what they changed;
+// flush writes each changed row once, at the end of the batch, in its
+// transaction (see flush.go). A rollback purges the cache, so at every
+// commit it equals the file.
+//
+// A dirty entry must stay cached until its flush, or a later op of the
+// batch would reload the stale row from the file: each op touches at most
+// one token and one subject window, so the maxBatch most recent entries
+// include every dirty one.
 type cache struct {
 	tokens   *simplelru.LRU[string, *tokenState]
 	subjects *simplelru.LRU[subjectKey, int64]
 }
 
+// A batch never touches more entries than the cache holds (see cache).
+var (
+	_ [cachedTokens - maxBatch]struct{}
+	_ [cachedSubjects - maxBatch]struct{}
+)
+
 // tokenState mirrors a token's rows in token_usage, revocations and leases.
 type tokenState struct {
-	exists   bool // token_usage has a row; if not, updates of it are no-ops
-	revoked  bool
-	calls    int64
-	rpmTAT   int64
-	used     int64 // prompt_tokens + completion_tokens
-	reserved int64 // sum of the leases' reservations
+	usageRow
+	jti     string
+	exists  bool // token_usage has a row, in the file or to be flushed; if not, updates of it are no-ops
+	onDisk  bool // the file has the row: a flush updates it rather than inserting it
+	dirty   bool // the row changed since the last flush: it is in writer.pending.tokens
+	revoked bool
+	// reserved is the sum of the leases' reservations.
+	reserved int64
 	leases   map[string]lease
 	// noExpiryBefore is a lower bound of the leases' expiries, so most
 	// admissions skip scanning the leases for lapsed ones.
 	noExpiryBefore int64
 }
 
+// usageRow is a token's row in token_usage, every column but jti.
+type usageRow struct {
+	calls            int64
+	rpmTAT           int64 // Unix ms
+	promptTokens     int64
+	completionTokens int64
+	expiresAt        int64 // Unix s
+	firstSeen        int64 // Unix ms
+	lastSeen         int64 // Unix ms
+	maxCalls         int64
+	tokenBudget      int64
+	subject          string
+	lastError        string
+}
+
+// used is the tokens used, prompt and completion.
+func (r *usageRow) used() int64 { return r.promptTokens + r.completionTokens }
+
 type lease struct {
 	expiresAt int64 // Unix ms
 	reserved  int64
+	state     leaseState
 }
+
+// leaseState is how a cached lease differs from its row in the file.
+type leaseState uint8
+
+const (
+	leaseSaved   leaseState = iota // the file has it as it is
+	leaseNew                       // added in this batch: not in the file yet
+	leaseRenewed                   // the file has it with another expiry
+)
 
 type subjectKey struct {
 	subject string
@@ -80,31 +122,30 @@ func (w *writer) token(jti string) (*tokenState, error) {
 }
 
 func (w *writer) loadToken(jti string) (*tokenState, error) {
-	ts := &tokenState{noExpiryBefore: math.MaxInt64}
-	err := w.stmts.loadUsage.QueryRow(jti).Scan(&ts.calls, &ts.rpmTAT, &ts.used)
-	switch {
-	case err == nil:
-		ts.exists = true
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, err
-	}
-	if err := w.stmts.loadRevoked.QueryRow(jti).Scan(&ts.revoked); err != nil {
-		return nil, err
-	}
-	rows, err := w.stmts.loadLeases.Query(jti)
+	ts := &tokenState{jti: jti, noExpiryBefore: math.MaxInt64}
+	r := &ts.usageRow
+	found, err := w.stmts.loadUsage.row([]driver.Value{jti}, &r.calls, &r.rpmTAT, &r.promptTokens, &r.completionTokens,
+		&r.expiresAt, &r.firstSeen, &r.lastSeen, &r.maxCalls, &r.tokenBudget, &r.subject, &r.lastError)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	ts.exists, ts.onDisk = found, found
+	if _, err := w.stmts.loadRevoked.row([]driver.Value{jti}, &ts.revoked); err != nil {
+		return nil, err
+	}
+	rows, err := w.stmts.loadLeases.rows(jti)
+	if err != nil {
+		return nil, err
+	}
+	for {
 		var id string
 		var l lease
-		if err := rows.Scan(&id, &l.expiresAt, &l.reserved); err != nil {
-			return nil, err
+		ok, err := next(rows, &id, &l.expiresAt, &l.reserved)
+		if err != nil || !ok {
+			return ts, errors.Join(err, rows.Close())
 		}
 		ts.addLease(id, l)
 	}
-	return ts, rows.Err()
 }
 
 func (ts *tokenState) addLease(id string, l lease) {
@@ -116,14 +157,20 @@ func (ts *tokenState) addLease(id string, l lease) {
 	ts.noExpiryBefore = min(ts.noExpiryBefore, l.expiresAt)
 }
 
-func (ts *tokenState) removeLease(id string) {
-	ts.reserved -= ts.leases[id].reserved
+// dropLease removes a lease from ts; a lease the file has is deleted from
+// it by the flush, one added in this batch is never written.
+func (w *writer) dropLease(ts *tokenState, id string) {
+	l := ts.leases[id]
+	ts.reserved -= l.reserved
 	delete(ts.leases, id)
+	if l.state != leaseNew {
+		w.pending.leaseDeletes = append(w.pending.leaseDeletes, leaseRef{ts, id})
+	}
 }
 
-// lapsed removes the leases expired at now and returns the sum of their
+// lapse removes ts's leases expired at now and returns the sum of their
 // reservations and whether there were any.
-func (ts *tokenState) lapsed(now int64) (charged int64, found bool) {
+func (w *writer) lapse(ts *tokenState, now int64) (charged int64, found bool) {
 	if now < ts.noExpiryBefore {
 		return 0, false
 	}
@@ -131,7 +178,7 @@ func (ts *tokenState) lapsed(now int64) (charged int64, found bool) {
 	for id, l := range ts.leases {
 		if l.expiresAt <= now {
 			charged, found = charged+l.reserved, true
-			ts.removeLease(id)
+			w.dropLease(ts, id)
 			continue
 		}
 		next = min(next, l.expiresAt)
@@ -147,8 +194,7 @@ func (w *writer) subjectCalls(k subjectKey) (int64, error) {
 		return n, nil
 	}
 	var n int64
-	err := w.stmts.loadSubject.QueryRow(k.subject, k.window).Scan(&n)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if _, err := w.stmts.loadSubject.row([]driver.Value{k.subject, k.window}, &n); err != nil {
 		return 0, fmt.Errorf("load subject window: %w", err)
 	}
 	w.cache.subjects.Add(k, n)

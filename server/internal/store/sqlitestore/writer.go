@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"runtime"
@@ -45,32 +46,44 @@ var requests = sync.Pool{New: newRequest}
 // only its goroutine touches them.
 type writer struct {
 	conn  *sql.Conn
+	dc    driver.Conn // conn's driver connection, held by run's conn.Raw
 	stmts *stmts
 	cache *cache
 	queue chan *request
+
+	// pending holds what the transaction's ops changed in the cache, for
+	// flush to write before COMMIT.
+	pending pending
+	args    []driver.Value // reused for multi-row statements
 
 	// mu orders enqueue against stop: senders hold it shared, so once stop
 	// holds it no send is in flight and the queue can be closed.
 	mu      sync.RWMutex
 	closed  bool
 	stopped chan struct{}
+	// runErr is what closing the statements returned, once stopped is closed.
+	runErr error
 
 	// fallbacks counts batches that rolled back and re-ran op by op.
 	fallbacks int
 }
 
-// newWriter migrates the schema on conn, prepares the statements and
-// starts the writer goroutine.
+// newWriter migrates the schema on conn and starts the writer goroutine,
+// which prepares the statements on the driver connection.
 func newWriter(ctx context.Context, conn *sql.Conn) (*writer, error) {
 	if err := migrate(ctx, conn); err != nil {
 		return nil, err
 	}
-	st, err := prepare(ctx, conn)
-	if err != nil {
+	w := &writer{
+		conn: conn, cache: newCache(), queue: make(chan *request, queueSize), stopped: make(chan struct{}),
+		pending: newPending(),
+	}
+	ready := make(chan error, 1)
+	go w.run(ready)
+	if err := <-ready; err != nil {
+		<-w.stopped
 		return nil, err
 	}
-	w := &writer{conn: conn, stmts: st, cache: newCache(), queue: make(chan *request, queueSize), stopped: make(chan struct{})}
-	go w.run()
 	return w, nil
 }
 
@@ -105,11 +118,36 @@ func (w *writer) enqueue(r *request) error {
 	}
 }
 
-// run is the writer goroutine: it takes whatever is queued (up to
-// maxBatch) and commits it as one batch, until the queue is closed and
-// drained.
-func (w *writer) run() {
+// run is the writer goroutine: it prepares the statements, reports to
+// ready, then takes whatever is queued (up to maxBatch) and commits it as
+// one batch, until the queue is closed and drained. It runs inside
+// conn.Raw, the only place database/sql lets it use the driver
+// connection, which nothing else uses meanwhile.
+func (w *writer) run(ready chan<- error) {
 	defer close(w.stopped)
+	started := false
+	err := w.conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		st, err := prepare(c)
+		if err != nil {
+			return err
+		}
+		w.dc, w.stmts, started = c, st, true
+		ready <- nil
+		w.loop()
+		return st.close()
+	})
+	if !started {
+		ready <- err
+		return
+	}
+	w.runErr = err
+}
+
+func (w *writer) loop() {
 	batch := make([]*request, 0, maxBatch)
 	for r := range w.queue {
 		// The sender of r handed it straight to this goroutine; yield once
@@ -138,9 +176,10 @@ func (w *writer) drain(batch []*request) []*request {
 }
 
 // runBatch commits batch in one transaction, in arrival order, so each op
-// sees the writes of the ops before it. If any op fails, the batch rolls
-// back and every op runs again in its own transaction, so only the faulty
-// one fails. Answers go out only after the commit.
+// sees the writes of the ops before it. If any op fails, or the flush of
+// the rows they changed does, the batch rolls back and every op runs again
+// in its own transaction (with its own flush), so only the faulty one
+// fails. Answers go out only after the commit.
 func (w *writer) runBatch(batch []*request) {
 	live := w.dropCanceled(batch)
 	if len(live) == 0 {
@@ -186,10 +225,11 @@ func reply(r *request, err error) {
 	r.done <- struct{}{}
 }
 
-// inTx runs fn in one BEGIN IMMEDIATE transaction. Any failure rolls back
-// and empties the cache, which may hold writes that never reached disk.
+// inTx runs fn in one BEGIN IMMEDIATE transaction, then writes the rows
+// it changed (flush) and commits. Any failure rolls back and empties the
+// cache, which may hold writes that never reached disk.
 func (w *writer) inTx(fn func() error) error {
-	if _, err := w.stmts.begin.Exec(); err != nil {
+	if err := w.stmts.begin.exec(); err != nil {
 		w.rollback()
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -197,7 +237,11 @@ func (w *writer) inTx(fn func() error) error {
 		w.rollback()
 		return err
 	}
-	if _, err := w.stmts.commit.Exec(); err != nil {
+	if err := w.flush(); err != nil {
+		w.rollback()
+		return err
+	}
+	if err := w.stmts.commit.exec(); err != nil {
 		w.rollback()
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -208,8 +252,8 @@ func (w *writer) inTx(fn func() error) error {
 // have rolled back already (no transaction is active), and the caller
 // reports the error that caused it.
 func (w *writer) rollback() {
-	_, _ = w.stmts.rollback.Exec()
-	w.cache.purge()
+	_ = w.stmts.rollback.exec()
+	w.forget()
 }
 
 // stop refuses new ops; queued ones still run.
@@ -222,12 +266,12 @@ func (w *writer) stop() {
 	}
 }
 
-// close stops the writer once the queue is drained, then frees the
-// statements and the connection.
+// close stops the writer once the queue is drained (it then frees the
+// statements), then closes the connection.
 func (w *writer) close() error {
 	w.stop()
 	<-w.stopped
-	return errors.Join(w.stmts.close(), w.conn.Close())
+	return errors.Join(w.runErr, w.conn.Close())
 }
 
 // pingOp proves the writer is alive and can commit.
