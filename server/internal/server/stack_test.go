@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -170,5 +169,3 @@ func (s *stack) do(method, path string, body string, headers map[string]string) 
 }
 
 const chatBody = `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
-
-func (s *stack) dbPath() string { return filepath.Join(s.dataDir, "relayapi.db") }

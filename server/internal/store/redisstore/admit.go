@@ -53,12 +53,14 @@ func (s *Store) takeSubjectCall(ctx context.Context, a store.Admission) (took, f
 		return false, false, nil
 	}
 	start := store.WindowStart(a.Now, a.SubjectLimit.Window)
-	expiry := start.Add(a.SubjectLimit.Window).Add(keyMargin).UnixMilli()
-	n, err := s.scripts.subject.Run(ctx, s.rdb,
-		[]string{subjectWindowKey(a.Subject, start)}, a.SubjectLimit.Calls, expiry).Int64()
-	if err != nil {
+	c := newCall(ctx, s.scripts.subject, replyInt, subjectWindowKey(a.Subject, start))
+	defer c.release()
+	c.int(a.SubjectLimit.Calls)
+	c.int(start.Add(a.SubjectLimit.Window).Add(keyMargin).UnixMilli())
+	if err := s.pipe.do(c); err != nil {
 		return false, false, unavailable("admit subject", err)
 	}
+	n := c.intReply()
 	return n == 1, n == 0, nil
 }
 
@@ -66,30 +68,51 @@ func (s *Store) takeSubjectCall(ctx context.Context, a store.Admission) (took, f
 // way, and a window left one call fuller only errs on the safe side.
 func (s *Store) giveSubjectCallBack(ctx context.Context, a store.Admission) {
 	start := store.WindowStart(a.Now, a.SubjectLimit.Window)
-	_ = s.scripts.unsubject.Run(context.WithoutCancel(ctx), s.rdb,
-		[]string{subjectWindowKey(a.Subject, start)}).Err()
+	c := newCall(context.WithoutCancel(ctx), s.scripts.unsubject, replyInt, subjectWindowKey(a.Subject, start))
+	_ = s.pipe.do(c)
+	c.release()
 }
 
 func (s *Store) admitToken(ctx context.Context, a store.Admission, subjectFull bool) (store.Grant, bool, error) {
-	leaseID := newLeaseID()
-	args := []any{
-		a.Now.UnixMilli(), a.MaxCalls, a.RPM, a.Concurrency, a.TokenBudget,
-		a.PromptEstimate, a.RequestedMaxTokens, boolArg(subjectFull),
-		leaseID, a.Now.Add(a.LeaseTTL).UnixMilli(), a.Subject, a.ExpiresAt.Unix(),
-		keyExpiry(a.ExpiresAt, a.Now),
-	}
-	r, err := s.scripts.admit.Run(ctx, s.rdb, keysOf(a.TokenID).state(), args...).Int64Slice()
-	if err != nil {
+	c, leaseID := s.admitCall(ctx, a, subjectFull)
+	defer c.release()
+	if err := s.pipe.do(c); err != nil {
 		return store.Grant{}, false, unavailable("admit", err)
 	}
+	r := c.intsReply()
 	if len(r) != 9 {
 		return store.Grant{}, false, unavailable("admit", fmt.Errorf("script replied %d values", len(r)))
 	}
 	g := grantOf(r, a)
-	if g.Decision == store.Admitted && (a.Concurrency > 0 || a.TokenBudget > 0) {
+	if g.Decision == store.Admitted {
 		g.LeaseID = leaseID
 	}
 	return g, r[8] == 1, nil
+}
+
+// admitCall prepares admit.lua for a; leaseID is the lease it takes if
+// admitted, empty when the token has no concurrency or budget limit (no
+// lease is needed, and admit.lua then ignores the id).
+func (s *Store) admitCall(ctx context.Context, a store.Admission, subjectFull bool) (c *call, leaseID string) {
+	if a.Concurrency > 0 || a.TokenBudget > 0 {
+		leaseID = newLeaseID()
+	}
+	k := keysOf(a.TokenID)
+	c = newCall(ctx, s.scripts.admit, replyInts, k.usage, k.leases, k.reserved, k.revoked)
+	c.int(a.Now.UnixMilli())
+	c.int(a.MaxCalls)
+	c.int(a.RPM)
+	c.int(a.Concurrency)
+	c.int(a.TokenBudget)
+	c.int(a.PromptEstimate)
+	c.int(a.RequestedMaxTokens)
+	c.bool(subjectFull)
+	c.str(leaseID)
+	c.int(a.Now.Add(a.LeaseTTL).UnixMilli())
+	c.str(a.Subject)
+	c.int(a.ExpiresAt.Unix())
+	c.int(keyExpiry(a.ExpiresAt, a.Now))
+	return c, leaseID
 }
 
 // grantOf reads admit.lua's reply.
@@ -124,14 +147,9 @@ func (s *Store) index(ctx context.Context, a store.Admission) {
 }
 
 func newLeaseID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func boolArg(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	var h [2 * len(b)]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }

@@ -3,4 +3,5 @@ package redisstore
 import "github.com/redis/go-redis/v9"
 
 // NewWithClient lets tests run the store on a Redis Cluster client.
-func NewWithClient(c redis.UniversalClient) *Store { return newStore(c) }
+// Pipelined calls get DefaultTimeout.
+func NewWithClient(c redis.UniversalClient) *Store { return newStore(c, DefaultTimeout) }

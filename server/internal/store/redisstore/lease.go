@@ -9,19 +9,26 @@ import (
 
 // RenewLease extends a live lease; a lapsed one is not revived.
 func (s *Store) RenewLease(ctx context.Context, jti, leaseID string, ttl time.Duration, now time.Time) error {
-	k := keysOf(jti)
-	err := s.scripts.renew.Run(ctx, s.rdb, []string{k.leases},
-		leaseID, now.UnixMilli(), now.Add(ttl).UnixMilli()).Err()
-	return unavailable("renew lease", err)
+	c := newCall(ctx, s.scripts.renew, replyInt, keysOf(jti).leases)
+	defer c.release()
+	c.str(leaseID)
+	c.int(now.UnixMilli())
+	c.int(now.Add(ttl).UnixMilli())
+	return unavailable("renew lease", s.pipe.do(c))
 }
 
 // Settle releases the lease and its reservation, adds the tokens used and
 // gives the call back on refund; a lapsed lease is not charged twice.
 func (s *Store) Settle(ctx context.Context, st store.Settlement) error {
 	k := keysOf(st.TokenID)
-	err := s.scripts.settle.Run(ctx, s.rdb, []string{k.usage, k.leases, k.reserved},
-		st.LeaseID, st.PromptTokens, st.CompletionTokens, boolArg(st.Refund), st.LastError).Err()
-	return unavailable("settle", err)
+	c := newCall(ctx, s.scripts.settle, replyInt, k.usage, k.leases, k.reserved)
+	defer c.release()
+	c.str(st.LeaseID)
+	c.int(st.PromptTokens)
+	c.int(st.CompletionTokens)
+	c.bool(st.Refund)
+	c.str(st.LastError)
+	return unavailable("settle", s.pipe.do(c))
 }
 
 // Revoke records the revocation. It expires with the token's state when

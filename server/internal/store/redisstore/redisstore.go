@@ -31,7 +31,9 @@ type Options struct {
 	// PoolSize caps open connections (0: go-redis default, 10 per CPU).
 	PoolSize int
 	// Timeout bounds dialing, each read and each write (default 2s), and so
-	// how long a request waits before store_unavailable when Redis is gone.
+	// how long a request waits before store_unavailable when Redis is gone:
+	// a hot call (admit, settle, renew) waits at most Timeout in the queue
+	// of the store's pipelines, then Timeout for its pipeline's round trip.
 	Timeout time.Duration
 }
 
@@ -42,6 +44,8 @@ const DefaultTimeout = 2 * time.Second
 type Store struct {
 	rdb     redis.UniversalClient
 	scripts scripts
+	// pipe sends the hot scripts in shared pipelines (see pipeline.go).
+	pipe *pipeliner
 }
 
 var _ store.Store = (*Store)(nil)
@@ -55,7 +59,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, errors.New("redis store: invalid url (want redis://host:port/db or rediss://...)")
 	}
 	configure(opt, o)
-	s := newStore(redis.NewClient(opt))
+	s := newStore(redis.NewClient(opt), opt.ReadTimeout)
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -83,8 +87,11 @@ func configure(opt *redis.Options, o Options) {
 	opt.DialerRetries = 1
 }
 
-func newStore(rdb redis.UniversalClient) *Store {
-	return &Store{rdb: rdb, scripts: newScripts()}
+// newStore runs on rdb; timeout bounds a pipelined call's wait in the
+// queue and its pipeline's round trip, as Options.Timeout bounds a
+// request's wait for Redis.
+func newStore(rdb redis.UniversalClient, timeout time.Duration) *Store {
+	return &Store{rdb: rdb, scripts: newScripts(), pipe: newPipeliner(rdb, timeout)}
 }
 
 // Ping checks Redis answers (readiness).
@@ -92,8 +99,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return unavailable("ping", s.rdb.Ping(ctx).Err())
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.rdb.Close() }
+// Close answers every call already queued (sending it: a queued Admit
+// may be granted), then closes the connection pool. Calls made after
+// Close fail with store.ErrUnavailable.
+func (s *Store) Close() error {
+	s.pipe.close()
+	return s.rdb.Close()
+}
 
 func unavailable(op string, err error) error {
 	if err == nil || errors.Is(err, store.ErrUnavailable) {

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	_ "embed" // Lua sources
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -22,20 +23,32 @@ var (
 	trimLogLua string
 )
 
-// scripts run by EVALSHA, falling back to EVAL (which loads them) after a
-// Redis restart or failover emptied the script cache.
+// script is a Lua script with its source and digest at hand. Direct calls
+// use the embedded redis.Script (Run: EVALSHA, falling back to EVAL after a
+// Redis restart or failover emptied the script cache); the pipeliner sends
+// EVALSHA itself and retries with EVAL on NOSCRIPT, so it needs both.
+type script struct {
+	*redis.Script
+	src, sha string
+}
+
+func newScript(src string) *script {
+	s := redis.NewScript(src)
+	return &script{Script: s, src: src, sha: s.Hash()}
+}
+
 type scripts struct {
-	admit, subject, unsubject, settle, renew, revoke, trimLog *redis.Script
+	admit, subject, unsubject, settle, renew, revoke, trimLog *script
 }
 
 func newScripts() scripts {
 	return scripts{
-		admit:     redis.NewScript(admitLua),
-		subject:   redis.NewScript(subjectLua),
-		unsubject: redis.NewScript(unsubjectLua),
-		settle:    redis.NewScript(settleLua),
-		renew:     redis.NewScript(renewLua),
-		revoke:    redis.NewScript(revokeLua),
-		trimLog:   redis.NewScript(trimLogLua),
+		admit:     newScript(admitLua),
+		subject:   newScript(subjectLua),
+		unsubject: newScript(unsubjectLua),
+		settle:    newScript(settleLua),
+		renew:     newScript(renewLua),
+		revoke:    newScript(revokeLua),
+		trimLog:   newScript(trimLogLua),
 	}
 }
