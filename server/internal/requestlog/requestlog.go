@@ -16,7 +16,7 @@ import (
 const (
 	queueSize  = 8192
 	batchSize  = 256
-	flushEvery = 200 * time.Millisecond
+	flushEvery = 50 * time.Millisecond
 )
 
 // Writer batches records into the store.

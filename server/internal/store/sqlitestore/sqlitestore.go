@@ -32,6 +32,7 @@ type Store struct {
 	w    *writer
 	wdb  *sql.DB // holds the writer's connection
 	read *sql.DB // read-only pool for Usage, Tokens, Requests
+	ckpt *checkpointer
 	lock *os.File
 
 	closeOnce sync.Once
@@ -67,7 +68,7 @@ func Open(path string) (*Store, error) {
 
 func open(path string) (*Store, error) {
 	ctx := context.Background()
-	wdb, err := sql.Open("sqlite", dsn(path, "journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)"))
+	wdb, err := sql.Open("sqlite", dsn(path, "journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)", "wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -93,7 +94,14 @@ func open(path string) (*Store, error) {
 	}
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
-	return &Store{w: w, wdb: wdb, read: read}, nil
+	ckpt, err := startCheckpointer(path)
+	if err != nil {
+		read.Close()
+		w.close()
+		wdb.Close()
+		return nil, err
+	}
+	return &Store{w: w, wdb: wdb, read: read, ckpt: ckpt}, nil
 }
 
 func dsn(path string, pragmas ...string) string {
@@ -120,9 +128,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // and releases the lock. Later calls return the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		ckptErr := s.ckpt.close()
 		readErr := s.read.Close()
 		writeErr := s.w.close()
-		s.closeErr = errors.Join(readErr, writeErr, s.wdb.Close(), s.lock.Close())
+		s.closeErr = errors.Join(ckptErr, readErr, writeErr, s.wdb.Close(), s.lock.Close())
 	})
 	return s.closeErr
 }

@@ -55,6 +55,7 @@ type writer struct {
 	// flush to write before COMMIT.
 	pending pending
 	args    []driver.Value // reused for multi-row statements
+	logBuf  []*request     // reused by runBatch for the request-log ops
 
 	// mu orders enqueue against stop: senders hold it shared, so once stop
 	// holds it no send is in flight and the queue can be closed.
@@ -185,22 +186,54 @@ func (w *writer) runBatch(batch []*request) {
 	if len(live) == 0 {
 		return
 	}
+	// Request-log records are written after the batch's admissions and
+	// settlements are committed and answered, in a transaction of their
+	// own: a call never waits for the log (it only audits, and its rows are
+	// independent of every other op).
+	hot, logs := splitLogs(live, w.logBuf[:0])
+	w.runGroup(hot)
+	w.runGroup(logs)
+	clear(logs)
+	w.logBuf = logs[:0]
+}
+
+// splitLogs moves the request-log ops of live to logs, keeping the order
+// within each group.
+func splitLogs(live, logs []*request) (hot, _ []*request) {
+	hot = live[:0]
+	for _, r := range live {
+		if _, ok := r.op.(logOp); ok {
+			logs = append(logs, r)
+			continue
+		}
+		hot = append(hot, r)
+	}
+	return hot, logs
+}
+
+// runGroup runs ops in one transaction and answers them after COMMIT; if
+// it fails, each op is replayed in a transaction of its own, so only the
+// faulty one gets the error.
+func (w *writer) runGroup(group []*request) {
+	if len(group) == 0 {
+		return
+	}
 	err := w.inTx(func() error {
-		for _, r := range live {
+		for _, r := range group {
 			if err := r.op.apply(w); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil && len(live) > 1 {
+	if err != nil && len(group) > 1 {
 		w.fallbacks++
-		for _, r := range live {
+		for _, r := range group {
 			reply(r, w.inTx(func() error { return r.op.apply(w) }))
 		}
 		return
 	}
-	for _, r := range live {
+	for _, r := range group {
 		reply(r, err)
 	}
 }

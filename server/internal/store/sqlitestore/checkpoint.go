@@ -1,0 +1,74 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// checkpointEvery is how often the WAL is copied back into the database.
+//
+// SQLite's automatic checkpoint runs inside the commit that crosses 1,000
+// WAL pages, fsyncs included, so every few hundred admissions one waited
+// milliseconds: the relay's p99. The writer's connection turns it off
+// (wal_autocheckpoint=0) and this loop checkpoints from a connection of
+// its own instead; a PASSIVE checkpoint runs alongside the writer without
+// blocking it.
+const checkpointEvery = time.Second
+
+// checkpointer runs PASSIVE checkpoints until stop is closed.
+type checkpointer struct {
+	db       *sql.DB
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+}
+
+func startCheckpointer(path string) (*checkpointer, error) {
+	db, err := sql.Open("sqlite", dsn(path, "busy_timeout(10000)"))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	c := &checkpointer{db: db, stop: make(chan struct{}), done: make(chan struct{})}
+	go c.run()
+	return c, nil
+}
+
+func (c *checkpointer) run() {
+	defer close(c.done)
+	tick := time.NewTicker(checkpointEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-tick.C:
+			// A failed checkpoint is retried on the next tick; the WAL only
+			// grows meanwhile, and every commit in it is durable already.
+			_, _, _ = c.checkpoint(context.Background())
+		}
+	}
+}
+
+// checkpoint copies what it can of the WAL into the database: walFrames
+// is the WAL's size in frames, copied how many of them are now in the
+// database.
+func (c *checkpointer) checkpoint(ctx context.Context) (walFrames, copied int, err error) {
+	var busy int
+	err = c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &walFrames, &copied)
+	return walFrames, copied, err
+}
+
+// stopLoop ends the periodic checkpoints (checkpoint still works).
+func (c *checkpointer) stopLoop() {
+	c.stopOnce.Do(func() { close(c.stop) })
+	<-c.done
+}
+
+func (c *checkpointer) close() error {
+	c.stopLoop()
+	return c.db.Close()
+}
