@@ -192,3 +192,28 @@ func FuzzDecodedLenMatchesEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// Members, the callback walk Iter replaced, stays as its reference:
+// it calls fn with the raw quoted key and the raw value of each
+// member of the object that starts at b's first non-space byte. b must be
+// well-formed JSON (check with json.Valid first); anything but an object
+// has no members.
+func Members(b []byte, fn func(key, value []byte)) {
+	i := SkipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return
+	}
+	for i = SkipSpace(b, i+1); i < len(b) && b[i] == '"'; {
+		keyEnd := SkipString(b, i)
+		colon := SkipSpace(b, keyEnd)
+		if colon >= len(b) {
+			return // truncated: garbage never panics
+		}
+		start := SkipSpace(b, colon+1)
+		end := SkipValue(b, start)
+		fn(b[i:keyEnd], b[start:end])
+		if i = SkipSpace(b, end); i < len(b) && b[i] == ',' {
+			i = SkipSpace(b, i+1)
+		}
+	}
+}

@@ -64,14 +64,18 @@ func inspectJSON(body []byte) (Info, error) {
 		return Info{}, ErrUnreadable
 	}
 	var model, stream []byte
-	jsonscan.Members(body, func(key, value []byte) {
+	for it := jsonscan.Object(body); ; {
+		key, value, ok := it.Member()
+		if !ok {
+			break
+		}
 		switch {
 		case jsonscan.KeyIs(key, "model"):
 			model = value
 		case jsonscan.KeyIs(key, "stream"):
 			stream = value
 		}
-	})
+	}
 	info := Info{Stream: string(stream) == "true"}
 	if model == nil || string(model) == "null" {
 		return info, nil
