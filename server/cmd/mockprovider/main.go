@@ -1,7 +1,12 @@
-// Command mockprovider serves the fake OpenAI/Anthropic provider of
-// server/internal/mockprovider for end-to-end tests.
+// Command mockprovider serves the fake OpenAI/Anthropic/Gemini/Azure
+// provider of server/internal/mockprovider for end-to-end tests.
 //
 //	mockprovider --listen 127.0.0.1:9000 [--chunks N] [--chunk-delay 20ms]
+//	             [--deployment NAME=MODEL]…
+//
+// --deployment maps an Azure OpenAI deployment to the model it serves
+// (repeatable); without any, a deployment serves the model it is named
+// after.
 //
 // It prints "listening on ADDR" (the bound address, so --listen
 // 127.0.0.1:0 picks a free port) once it accepts connections, and exits on
@@ -17,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +40,8 @@ func run(args []string) int {
 	chunkDelay := fs.Duration("chunk-delay", 0, "pause before each streamed content chunk")
 	maxBody := fs.Int64("max-body", mockprovider.DefaultMaxBodyBytes, "request body limit in bytes")
 	maxRecorded := fs.Int("max-recorded", mockprovider.DefaultMaxRecorded, "requests kept for /_mock/requests")
+	deployments := deploymentFlag{}
+	fs.Var(deployments, "deployment", "Azure deployment NAME=MODEL (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -52,6 +60,7 @@ func run(args []string) int {
 	}
 	p := mockprovider.New(mockprovider.Options{
 		Chunks: *chunks, ChunkDelay: *chunkDelay, MaxBodyBytes: *maxBody, MaxRecorded: *maxRecorded,
+		Deployments: deployments,
 	})
 	srv := &http.Server{
 		Handler:           p,
@@ -77,4 +86,24 @@ func run(args []string) int {
 		_ = srv.Close()
 	}
 	return 0
+}
+
+// deploymentFlag collects --deployment NAME=MODEL values.
+type deploymentFlag map[string]string
+
+func (d deploymentFlag) String() string {
+	parts := make([]string, 0, len(d))
+	for k, v := range d {
+		parts = append(parts, k+"="+v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (d deploymentFlag) Set(v string) error {
+	name, model, ok := strings.Cut(v, "=")
+	if !ok || name == "" || model == "" {
+		return fmt.Errorf("want NAME=MODEL, got %q", v)
+	}
+	d[name] = model
+	return nil
 }

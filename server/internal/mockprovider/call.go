@@ -14,6 +14,7 @@ type apiFlavor int
 const (
 	apiOpenAI apiFlavor = iota
 	apiAnthropic
+	apiGemini
 )
 
 // call is one request being answered.
@@ -23,6 +24,9 @@ type call struct {
 	r    *http.Request
 	body []byte
 	rec  *Request
+	// model is the model the path picked (Gemini, Azure deployment); for
+	// Azure it overrides any model in the body.
+	model string
 
 	chunks        int           // completion tokens wanted (0: natural)
 	chunkDelay    time.Duration // before each streamed content chunk
@@ -112,16 +116,6 @@ func sleepCtx(r *http.Request, d time.Duration) bool {
 	}
 }
 
-func (c *call) onlyMethod(api apiFlavor, method string, h func()) {
-	if c.r.Method != method {
-		c.w.Header().Set("Allow", method)
-		c.writeError(api, http.StatusMethodNotAllowed, "invalid_request_error", "",
-			fmt.Sprintf("Invalid method for URL (%s %s)", c.r.Method, c.r.URL.Path))
-		return
-	}
-	h()
-}
-
 // fail answers status with the error type a real provider uses for it.
 func (c *call) fail(api apiFlavor, status int, msg string) {
 	typ, code := errorType(api, status)
@@ -135,6 +129,9 @@ func (c *call) fail(api apiFlavor, status int, msg string) {
 }
 
 func errorType(api apiFlavor, status int) (typ, code string) {
+	if api == apiGemini {
+		return googleStatus(status), ""
+	}
 	if api == apiAnthropic {
 		switch status {
 		case 400:
@@ -175,6 +172,10 @@ func errorType(api apiFlavor, status int) (typ, code string) {
 
 // writeError writes an error body in the provider's own shape.
 func (c *call) writeError(api apiFlavor, status int, typ, code, msg string) {
+	if api == apiGemini {
+		c.geminiError(status, msg)
+		return
+	}
 	if api == apiAnthropic {
 		writeJSON(c.w, status, map[string]any{
 			"type":       "error",
@@ -183,12 +184,20 @@ func (c *call) writeError(api apiFlavor, status int, typ, code, msg string) {
 		}, false)
 		return
 	}
-	var codeV any
-	if code != "" {
-		codeV = code
+	c.openAIError(status, typ, "", code, msg)
+}
+
+// openAIError writes OpenAI's error shape; an empty param or code is null
+// (https://platform.openai.com/docs/guides/error-codes).
+func (c *call) openAIError(status int, typ, param, code, msg string) {
+	orNull := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
 	}
 	writeJSON(c.w, status, map[string]any{"error": map[string]any{
-		"message": msg, "type": typ, "param": nil, "code": codeV,
+		"message": msg, "type": typ, "param": orNull(param), "code": orNull(code),
 	}}, true)
 }
 
@@ -217,8 +226,13 @@ type sse struct {
 }
 
 func (c *call) startSSE() *sse {
+	return c.startStreamAs("text/event-stream; charset=utf-8")
+}
+
+// startStreamAs starts a streamed 200 answer of contentType.
+func (c *call) startStreamAs(contentType string) *sse {
 	h := c.w.Header()
-	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	c.w.WriteHeader(http.StatusOK)
@@ -237,13 +251,6 @@ func (s *sse) flush() {
 
 // event writes one frame: "event: NAME\n" (when name != "") and "data: V\n\n".
 func (s *sse) event(name string, v any) bool {
-	if s.err != nil {
-		return false
-	}
-	if err := s.c.r.Context().Err(); err != nil {
-		s.err = err
-		return false
-	}
 	var data []byte
 	switch t := v.(type) {
 	case string:
@@ -260,7 +267,19 @@ func (s *sse) event(name string, v any) bool {
 	buf = append(buf, "data: "...)
 	buf = append(buf, data...)
 	buf = append(buf, "\n\n"...)
-	if _, err := s.c.w.Write(buf); err != nil {
+	return s.raw(buf)
+}
+
+// raw writes b as it is and flushes it; false once the client is gone.
+func (s *sse) raw(b []byte) bool {
+	if s.err != nil {
+		return false
+	}
+	if err := s.c.r.Context().Err(); err != nil {
+		s.err = err
+		return false
+	}
+	if _, err := s.c.w.Write(b); err != nil {
 		s.err = err
 		return false
 	}

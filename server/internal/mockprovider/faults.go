@@ -3,9 +3,7 @@ package mockprovider
 import (
 	"encoding/json"
 	"fmt"
-	"iter"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,8 +21,17 @@ import (
 //	                            until the client leaves
 //	x-mock-stream-forever: 1    streaming: content chunks never end (paced by x-mock-chunk-delay-ms) until the client leaves
 //	x-mock-huge-bytes: N        chat completions: answer with N bytes of content ("xxx…"), as one JSON body with a
-//	                            Content-Length or as SSE chunks of 16 KiB, written from a fixed buffer so the mock
-//	                            itself stays small; usage (if any) comes last, as OpenAI sends it
+//	                            Content-Length (none when gzip-compressed) or as SSE chunks of 16 KiB, written from
+//	                            a fixed buffer so the mock itself stays small; usage (if any) comes last, as OpenAI
+//	                            sends it, with completion_tokens = ceil(N/4)
+//	x-mock-ignore-max-tokens: 1 produce the natural (or x-mock-chunks) length ignoring every cap (max_tokens,
+//	                            max_completion_tokens, max_output_tokens, maxOutputTokens), like a non-compliant
+//	                            OpenAI-compatible server; the parameter rules (limits, minimums) still apply
+//	x-mock-omit-usage: 1        a 2xx answer without any usage: JSON without usage/usageMetadata, streams without
+//	                            the usage chunk even when include_usage is asked, Anthropic message_start and
+//	                            message_delta without usage, Responses API response.usage null
+//	x-mock-chunk-tokens: K      each streamed content chunk carries K word tokens (default 1), like Anthropic's
+//	                            multi-token text deltas
 const (
 	maxHugeBytes   = 1 << 30
 	maxRetryAfter  = 3600
@@ -34,13 +41,16 @@ const (
 
 // faults are the fault controls of one call.
 type faults struct {
-	retryAfter string
-	failFirst  int
-	faultID    string
-	stallAt    int
-	stallSet   bool
-	forever    bool
-	hugeBytes  int
+	retryAfter  string
+	failFirst   int
+	faultID     string
+	stallAt     int
+	stallSet    bool
+	forever     bool
+	hugeBytes   int
+	ignoreCaps  bool
+	omitUsage   bool
+	chunkTokens int
 }
 
 // faultState counts requests per x-mock-fault-id for x-mock-fail-first.
@@ -116,7 +126,23 @@ func (c *call) faultControls(api apiFlavor) error {
 	if _, err := intHeader("X-Mock-Huge-Bytes", 1, maxHugeBytes, &c.hugeBytes); err != nil {
 		return err
 	}
-	return nil
+	return c.relayFaults(intHeader)
+}
+
+// relayFaults reads the controls that make the mock misbehave the way a
+// relay must survive: caps ignored, usage omitted, multi-token chunks.
+func (c *call) relayFaults(intHeader func(string, int, int, *int) (bool, error)) error {
+	var ignore, omit int
+	if _, err := intHeader("X-Mock-Ignore-Max-Tokens", 0, 1, &ignore); err != nil {
+		return err
+	}
+	if _, err := intHeader("X-Mock-Omit-Usage", 0, 1, &omit); err != nil {
+		return err
+	}
+	c.ignoreCaps, c.omitUsage = ignore == 1, omit == 1
+	c.chunkTokens = 1
+	_, err := intHeader("X-Mock-Chunk-Tokens", 1, maxChunks, &c.chunkTokens)
+	return err
 }
 
 // statusApplies reports whether x-mock-status answers this request: always,
@@ -128,55 +154,24 @@ func (c *call) statusApplies() bool {
 	return c.p.faults.next(c.faultID) <= c.failFirst
 }
 
-// contentTokens yields the content chunks of a stream: tokens, or with
-// x-mock-stream-forever, tokens over and over until the caller stops.
-func (c *call) contentTokens(tokens []string) iter.Seq2[int, string] {
-	if !c.forever || len(tokens) == 0 {
-		return slices.All(tokens)
-	}
-	return func(yield func(int, string) bool) {
-		for i := 0; ; i++ {
-			if !yield(i, tokens[i%len(tokens)]) {
-				return
-			}
-		}
-	}
-}
-
 // stall holds a started stream silent until the client leaves.
 func (s *sse) stall() {
 	<-s.c.r.Context().Done()
 	s.err = s.c.r.Context().Err()
 }
 
-// hugeChat answers a chat completion with c.hugeBytes bytes of content.
+// hugeChat answers a chat completion with c.hugeBytes bytes of content,
+// billing ceil(bytes/4) completion tokens (for a stream: of the bytes
+// written so far).
 func (c *call) hugeChat(base chatBase, stream, includeUsage bool, prompt int) {
 	completion := (c.hugeBytes + 3) / 4
-	u := newUsage(prompt, completion)
+	u := newUsage(prompt, completion, 0)
 	if !stream {
-		base.Object = "chat.completion"
-		str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
-		head := fmt.Sprintf(`{"id":%s,"object":%s,"created":%d,"model":%s,"choices":[{"index":0,"message":{"role":"assistant","content":"`,
-			str(base.ID), str(base.Object), base.Created, str(base.Model))
-		tail := fmt.Sprintf(`"},"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`+"\n",
-			u.PromptTokens, u.CompletionTokens, u.TotalTokens)
-		h := c.w.Header()
-		h.Set("Content-Type", "application/json")
-		h.Set("Content-Length", strconv.Itoa(len(head)+c.hugeBytes+len(tail)))
-		c.w.WriteHeader(http.StatusOK)
-		if _, err := c.w.Write([]byte(head)); err != nil {
-			return
-		}
-		fill := []byte(strings.Repeat("x", hugeChunkBytes))
-		for left := c.hugeBytes; left > 0; left -= len(fill) {
-			if _, err := c.w.Write(fill[:min(left, len(fill))]); err != nil {
-				c.p.count(func(s *Stats) { s.Canceled++ })
-				return
-			}
-		}
-		_, _ = c.w.Write([]byte(tail))
+		c.bill(prompt, completion, 0)
+		c.hugeJSON(base, u)
 		return
 	}
+	c.bill(prompt, 0, 0)
 	base.Object = "chat.completion.chunk"
 	s := c.startSSE()
 	defer s.done()
@@ -185,28 +180,49 @@ func (c *call) hugeChat(base chatBase, stream, includeUsage bool, prompt int) {
 		return []byte("data: " + string(b) + "\n\n")
 	}
 	full := frame(strings.Repeat("x", hugeChunkBytes))
-	for left := c.hugeBytes; left > 0; left -= hugeChunkBytes {
+	for written := 0; written < c.hugeBytes; written += hugeChunkBytes {
 		ev := full
-		if left < hugeChunkBytes {
+		if left := c.hugeBytes - written; left < hugeChunkBytes {
 			ev = frame(strings.Repeat("x", left))
 		}
-		if s.err == nil {
-			if err := c.r.Context().Err(); err != nil {
-				s.err = err
-			} else if _, err := c.w.Write(ev); err != nil {
-				s.err = err
-			}
-		}
-		if s.err != nil {
+		if !s.raw(ev) {
 			return
 		}
-		s.flush()
+		c.bill(prompt, (min(written+hugeChunkBytes, c.hugeBytes)+3)/4, 0)
 	}
 	if !s.event("", chatChunk{chatBase: base, Choices: []chatChoice{{Delta: map[string]any{}, FinishReason: "stop"}}, withUsage: includeUsage}) {
 		return
 	}
-	if includeUsage && !s.event("", chatChunk{chatBase: base, Choices: []chatChoice{}, Usage: &u, withUsage: true}) {
+	if includeUsage && !c.omitUsage && !s.event("", chatChunk{chatBase: base, Choices: []chatChoice{}, Usage: &u, withUsage: true}) {
 		return
 	}
 	s.event("", "[DONE]")
+}
+
+// hugeJSON writes the non-streamed huge answer from a fixed buffer.
+func (c *call) hugeJSON(base chatBase, u usage) {
+	base.Object = "chat.completion"
+	str := func(v string) string { b, _ := json.Marshal(v); return string(b) }
+	head := fmt.Sprintf(`{"id":%s,"object":%s,"created":%d,"model":%s,"choices":[{"index":0,"message":{"role":"assistant","content":"`,
+		str(base.ID), str(base.Object), base.Created, str(base.Model))
+	tail := `"},"finish_reason":"stop"}]}` + "\n"
+	if !c.omitUsage {
+		tail = fmt.Sprintf(`"},"finish_reason":"stop"}],"usage":{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}`+"\n",
+			u.PromptTokens, u.CompletionTokens, u.TotalTokens)
+	}
+	h := c.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(head)+c.hugeBytes+len(tail)))
+	c.w.WriteHeader(http.StatusOK)
+	if _, err := c.w.Write([]byte(head)); err != nil {
+		return
+	}
+	fill := []byte(strings.Repeat("x", hugeChunkBytes))
+	for left := c.hugeBytes; left > 0; left -= len(fill) {
+		if _, err := c.w.Write(fill[:min(left, len(fill))]); err != nil {
+			c.p.count(func(s *Stats) { s.Canceled++ })
+			return
+		}
+	}
+	_, _ = c.w.Write([]byte(tail))
 }

@@ -94,7 +94,10 @@ func TestStreamForeverAndStall(t *testing.T) {
 func TestHugeBytes(t *testing.T) {
 	const size = 1<<20 + 5
 	_, srv := newServer(t, Options{})
-	resp := post(t, srv.URL+"/v1/chat/completions", chatBody(""), "x-mock-huge-bytes", strconv.Itoa(size))
+	// identity: a plain body keeps its Content-Length (gzip drops it, see
+	// TestHugeBytesCompressedOnTheFly).
+	resp := post(t, srv.URL+"/v1/chat/completions", chatBody(""), "x-mock-huge-bytes", strconv.Itoa(size),
+		"Accept-Encoding", "identity")
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != 200 || resp.ContentLength != int64(len(raw)) {
 		t.Fatalf("%d, %d bytes of %d, %v", resp.StatusCode, len(raw), resp.ContentLength, err)
@@ -135,5 +138,94 @@ func TestHugeBytes(t *testing.T) {
 	}
 	if content != size || completion != (size+3)/4 {
 		t.Fatalf("streamed %d content bytes, usage %d", content, completion)
+	}
+}
+
+// x-mock-ignore-max-tokens: the natural length whatever the cap, on every API.
+func TestIgnoreMaxTokensProducesNaturalLength(t *testing.T) {
+	_, srv := newServer(t, Options{})
+	natural := len(strings.Split(CompletionPrefix+userMsg, " "))
+	ignore := []string{"x-mock-ignore-max-tokens", "1"}
+	_, m := postJSON(t, srv.URL+"/v1/chat/completions", chatBody(`,"max_tokens":2`), ignore...)
+	if num(t, m, "usage", "completion_tokens") != natural || str(t, m, "choices", 0, "finish_reason") != "stop" {
+		t.Errorf("chat: %v", m)
+	}
+	_, m = postJSON(t, srv.URL+"/v1/messages", `{"model":"claude-x","max_tokens":2,"messages":[{"role":"user","content":"`+userMsg+`"}]}`,
+		append(ignore, "anthropic-version", "2023-06-01")...)
+	if num(t, m, "usage", "output_tokens") != natural || str(t, m, "stop_reason") != "end_turn" {
+		t.Errorf("anthropic: %v", m)
+	}
+	_, m = postJSON(t, srv.URL+"/v1beta/models/gemini-2.0-flash:generateContent", geminiBody(`,"generationConfig":{"maxOutputTokens":2}`),
+		append(ignore, "x-goog-api-key", "k")...)
+	if num(t, m, "usageMetadata", "candidatesTokenCount") != natural {
+		t.Errorf("gemini: %v", m)
+	}
+	_, m = postJSON(t, srv.URL+"/v1/responses", `{"model":"gpt-4.1","input":"x","max_output_tokens":16}`,
+		append(ignore, "x-mock-chunks", "40")...)
+	if num(t, m, "usage", "output_tokens") != 40 || str(t, m, "status") != "completed" {
+		t.Errorf("responses: %v", m)
+	}
+	resp := post(t, srv.URL+"/v1/chat/completions", chatBody(`,"stream":true,"max_tokens":2`), append(ignore, "x-mock-chunks", "6")...)
+	evs, _ := readSSE(t, resp.Body)
+	if len(evs) != 9 { // role, 6 content, finish, [DONE]
+		t.Errorf("stream: %d events", len(evs))
+	}
+}
+
+// x-mock-omit-usage: a 2xx answer without any usage, in every format.
+func TestOmitUsageLeavesOutEveryUsage(t *testing.T) {
+	_, srv := newServer(t, Options{})
+	omit := []string{"x-mock-omit-usage", "1"}
+	anth := append([]string{"anthropic-version", "2023-06-01"}, omit...)
+	for _, tc := range []struct {
+		name, path, body string
+		headers          []string
+	}{
+		{"chat", "/v1/chat/completions", chatBody(""), omit},
+		{"chat stream", "/v1/chat/completions", chatBody(`,"stream":true,"stream_options":{"include_usage":true}`), omit},
+		{"completions stream", "/v1/completions", `{"model":"i","prompt":"hi","stream":true,"stream_options":{"include_usage":true}}`, omit},
+		{"embeddings", "/v1/embeddings", `{"model":"e","input":"x"}`, omit},
+		{"anthropic", "/v1/messages", `{"model":"c","max_tokens":9,"messages":[{"role":"user","content":"hi"}]}`, anth},
+		{"anthropic stream", "/v1/messages", `{"model":"c","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"hi"}]}`, anth},
+		{"gemini", "/v1beta/models/gemini-2.5-flash:generateContent", geminiBody(""), append([]string{"x-goog-api-key", "k"}, omit...)},
+		{"gemini stream", "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", geminiBody(""), append([]string{"x-goog-api-key", "k"}, omit...)},
+	} {
+		resp, raw := send(t, http.DefaultClient, srv.URL+tc.path, tc.body, tc.headers...)
+		if resp.StatusCode != 200 || strings.Contains(string(raw), `"usage`) || strings.Contains(string(raw), `_tokens"`) {
+			t.Errorf("%s: %d %s", tc.name, resp.StatusCode, raw)
+		}
+	}
+	_, m := postJSON(t, srv.URL+"/v1/responses", `{"model":"gpt-4.1","input":"x"}`, omit...)
+	if u, ok := m["usage"]; !ok || u != nil {
+		t.Errorf("responses: usage %v, want null", u)
+	}
+}
+
+// x-mock-chunk-tokens: K word tokens per streamed content chunk.
+func TestChunkTokensGroupsTokensPerChunk(t *testing.T) {
+	_, srv := newServer(t, Options{})
+	resp := post(t, srv.URL+"/v1/chat/completions", chatBody(`,"stream":true,"stream_options":{"include_usage":true}`),
+		"x-mock-chunks", "7", "x-mock-chunk-tokens", "3")
+	evs, err := readSSE(t, resp.Body)
+	if err != nil || len(evs) != 7 { // role, 3 content (3+3+1 tokens), finish, usage, [DONE]
+		t.Fatalf("%d events, %v", len(evs), err)
+	}
+	if !strings.Contains(evs[1].data, `"content":"Hello from mock:"`) || !strings.Contains(evs[5].data, `"completion_tokens":7`) {
+		t.Errorf("events %+v", evs)
+	}
+	resp = post(t, srv.URL+"/v1/messages", `{"model":"c","max_tokens":99,"stream":true,"messages":[{"role":"user","content":"hi"}]}`,
+		"anthropic-version", "2023-06-01", "x-mock-chunks", "8", "x-mock-chunk-tokens", "4")
+	evs, _ = readSSE(t, resp.Body)
+	deltas := 0
+	for _, ev := range evs {
+		if ev.name == "content_block_delta" {
+			deltas++
+		}
+	}
+	if deltas != 2 {
+		t.Errorf("anthropic: %d deltas for 8 tokens by 4", deltas)
+	}
+	if got := post(t, srv.URL+"/v1/chat/completions", chatBody(""), "x-mock-chunk-tokens", "0").StatusCode; got != 400 {
+		t.Errorf("x-mock-chunk-tokens 0: %d", got)
 	}
 }

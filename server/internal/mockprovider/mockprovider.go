@@ -1,46 +1,10 @@
-// Package mockprovider is a fake AI provider that speaks the real OpenAI and
-// Anthropic wire formats (JSON and SSE). It is the only fake in RelayAPI's
-// tests: Go tests mount it with httptest, the e2e suite runs it as the
-// `mockprovider` binary (server/cmd/mockprovider).
-//
-// Endpoints:
-//
-//	POST /v1/chat/completions   chat.completion / chat.completion.chunk SSE
-//	POST /v1/embeddings         embedding list (float or base64 encoding)
-//	POST /v1/images/generations {created, data:[{url|b64_json}]}
-//	GET  /v1/models[/{id}]      model list / model
-//	POST /v1/messages           Anthropic message / Anthropic SSE events
-//	GET  /_mock/stats           counters (requests, by_path, by_key, by_status…)
-//	GET  /_mock/requests        the last N recorded requests (?path=, ?key=, ?limit=)
-//	POST /_mock/reset           clear counters and recorded requests
-//
-// Completions are deterministic: the text is "Hello from mock: " followed by
-// the last user message (first 512 runes), split into word tokens (see
-// [CompletionTokens]); prompt tokens are the rune count of every message
-// content (and the Anthropic system prompt) divided by 4, minimum 1 (see
-// [PromptTokens]). completion_tokens equals the number of tokens emitted, one
-// per stream chunk.
-//
-// Test controls, as request headers (a relay forwards unknown headers):
-//
-//	x-mock-status: 500          answer that status (400–599) with a provider-shaped error body
-//	x-mock-delay-ms: 200        wait before sending the response headers
-//	x-mock-chunk-delay-ms: 50   wait before each streamed content chunk
-//	x-mock-chunks: 10           number of completion tokens / content chunks
-//	x-mock-disconnect-after: 3  streaming: abort the connection after 3 content chunks
-//
-// Fault controls for reliability tests (x-mock-retry-after, x-mock-fail-first,
-// x-mock-stall-after, x-mock-stream-forever, x-mock-huge-bytes) are described
-// in faults.go.
-//
-// /_mock/* requests are neither counted nor recorded.
 package mockprovider
 
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -73,6 +37,10 @@ type Options struct {
 	MaxRecorded int
 	// Now returns the current time (tests may fix it). Default time.Now.
 	Now func() time.Time
+	// Deployments maps Azure OpenAI deployment names to the model each
+	// serves. Empty: every deployment serves the model it is named after;
+	// otherwise an unlisted deployment answers 404 DeploymentNotFound.
+	Deployments map[string]string
 }
 
 // Request is what the provider recorded about one request.
@@ -86,16 +54,31 @@ type Request struct {
 	RemoteAddr string      `json:"remote_addr"`
 	Headers    http.Header `json:"headers"`
 	// Key is the credential the request carried (Authorization Bearer,
-	// x-api-key, api-key or x-goog-api-key), "" if none.
-	Key       string `json:"key"`
-	Model     string `json:"model"`
-	Stream    bool   `json:"stream"`
-	MaxTokens *int   `json:"max_tokens,omitempty"`
-	BodyBytes int    `json:"body_bytes"`
+	// x-api-key, api-key, x-goog-api-key or Gemini's ?key=), "" if none.
+	Key    string `json:"key"`
+	Model  string `json:"model"`
+	Stream bool   `json:"stream"`
+	// MaxTokens is the first cap the body gave: max_tokens,
+	// max_completion_tokens, max_output_tokens or maxOutputTokens.
+	MaxTokens *int `json:"max_tokens,omitempty"`
+	// Caps holds every cap parameter the body gave, by its name.
+	Caps map[string]int `json:"caps,omitempty"`
+	// N is the number of choices asked for (n or Gemini's candidateCount),
+	// BestOf the legacy completions best_of; 0 when absent.
+	N         int `json:"n,omitempty"`
+	BestOf    int `json:"best_of,omitempty"`
+	BodyBytes int `json:"body_bytes"`
 	// Body holds the first 4 KiB of the request body.
 	Body string `json:"body"`
 	// Status is the status the mock answered (0 while still in flight).
 	Status int `json:"status"`
+	// What the mock produced (and a real provider would bill): prompt
+	// tokens, and completion tokens including the hidden reasoning/thought
+	// tokens (also given alone); for a stream the client cut short, the
+	// completion tokens written before the mock noticed. See billing.go.
+	ProducedPromptTokens     int `json:"produced_prompt_tokens"`
+	ProducedCompletionTokens int `json:"produced_completion_tokens"`
+	ProducedReasoningTokens  int `json:"produced_reasoning_tokens"`
 }
 
 // Stats are the provider's counters.
@@ -113,6 +96,9 @@ type Stats struct {
 	Streams      int64 `json:"streams_completed"`
 	Canceled     int64 `json:"canceled"`
 	Disconnected int64 `json:"disconnected"`
+	// Totals of the produced usage of every request (see [Request]).
+	ProducedPromptTokens     int64 `json:"produced_prompt_tokens"`
+	ProducedCompletionTokens int64 `json:"produced_completion_tokens"`
 }
 
 // Provider is the mock provider; it implements http.Handler and is safe for
@@ -129,6 +115,7 @@ type Provider struct {
 	records []*Request // ring buffer of at most opts.MaxRecorded
 	next    int        // ring write position once full
 	faults  faultState // x-mock-fail-first counters
+	store   store      // Responses API: stored responses and conversations
 }
 
 // New returns a Provider with opts (zero fields take their defaults).
@@ -151,6 +138,7 @@ func New(opts Options) *Provider {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	opts.Deployments = maps.Clone(opts.Deployments)
 	p := &Provider{opts: opts}
 	p.resetLocked()
 	return p
@@ -179,6 +167,7 @@ func (p *Provider) Requests() []Request {
 		r := p.records[(p.next+i)%n]
 		c := *r
 		c.Headers = r.Headers.Clone()
+		c.Caps = maps.Clone(r.Caps)
 		out = append(out, c)
 	}
 	return out
@@ -201,6 +190,7 @@ func (p *Provider) resetLocked() {
 	p.records = nil
 	p.next = 0
 	p.faults.reset()
+	p.store.reset()
 }
 
 func copyMap(m map[string]int64) map[string]int64 {
@@ -228,46 +218,24 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.inFlight.Add(1)
 	defer p.inFlight.Add(-1)
 
+	rt := p.route(r)
 	body, tooLarge, readErr := readBody(w, r, p.opts.MaxBodyBytes)
-	rec := p.record(r, body)
-	sw := &statusWriter{ResponseWriter: w}
+	rec := p.record(r, body, rt)
+	ew, closeEncoder := encode(w, r)
+	sw := &statusWriter{ResponseWriter: ew}
 	defer func() { p.finish(rec, sw.status()) }()
 
-	c := &call{p: p, w: sw, r: r, body: body, rec: rec}
-	api := apiOpenAI
-	if r.URL.Path == "/v1/messages" {
-		api = apiAnthropic
-	}
+	c := &call{p: p, w: sw, r: r, body: body, rec: rec, model: rt.model}
 	switch {
 	case tooLarge:
-		c.fail(api, http.StatusRequestEntityTooLarge, "request body too large")
-		return
+		c.fail(rt.api, http.StatusRequestEntityTooLarge, "request body too large")
 	case readErr != nil:
-		c.fail(api, http.StatusBadRequest, "could not read request body")
-		return
+		c.fail(rt.api, http.StatusBadRequest, "could not read request body")
+	case c.applyControls(rt.api) == nil:
+		c.serve(rt)
 	}
-	if err := c.applyControls(api); err != nil {
-		return
-	}
-	switch r.URL.Path {
-	case "/v1/chat/completions":
-		c.onlyMethod(api, http.MethodPost, c.chatCompletions)
-	case "/v1/embeddings":
-		c.onlyMethod(api, http.MethodPost, c.embeddings)
-	case "/v1/images/generations":
-		c.onlyMethod(api, http.MethodPost, c.images)
-	case "/v1/models":
-		c.onlyMethod(api, http.MethodGet, c.models)
-	case "/v1/messages":
-		c.onlyMethod(api, http.MethodPost, c.messages)
-	default:
-		if id, ok := strings.CutPrefix(r.URL.Path, "/v1/models/"); ok && id != "" && r.Method == http.MethodGet {
-			c.model(id)
-			return
-		}
-		c.writeError(api, http.StatusNotFound, "invalid_request_error", "",
-			fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
-	}
+	// Not deferred: a stream aborted by a panic must not end cleanly.
+	closeEncoder()
 }
 
 // readBody reads at most limit bytes of the request body.
@@ -283,8 +251,10 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte,
 	return body, false, err
 }
 
-// requestKey extracts the credential a request carries.
-func requestKey(h http.Header) string {
+// requestKey extracts the credential a request carries: Authorization
+// Bearer, x-api-key, api-key, x-goog-api-key, or Gemini's ?key=.
+func requestKey(r *http.Request) string {
+	h := r.Header
 	if a := h.Get("Authorization"); a != "" {
 		if k, ok := strings.CutPrefix(a, "Bearer "); ok {
 			return k
@@ -296,20 +266,11 @@ func requestKey(h http.Header) string {
 			return v
 		}
 	}
-	return ""
+	return r.URL.Query().Get("key")
 }
 
-func (p *Provider) record(r *http.Request, body []byte) *Request {
-	var meta struct {
-		Model               string `json:"model"`
-		Stream              bool   `json:"stream"`
-		MaxTokens           *int   `json:"max_tokens"`
-		MaxCompletionTokens *int   `json:"max_completion_tokens"`
-	}
-	_ = json.Unmarshal(body, &meta)
-	if meta.MaxTokens == nil {
-		meta.MaxTokens = meta.MaxCompletionTokens
-	}
+func (p *Provider) record(r *http.Request, body []byte, rt route) *Request {
+	meta := parseMeta(body)
 	rb := body
 	if len(rb) > maxRecordBody {
 		rb = rb[:maxRecordBody]
@@ -323,12 +284,18 @@ func (p *Provider) record(r *http.Request, body []byte) *Request {
 		Host:       r.Host,
 		RemoteAddr: r.RemoteAddr,
 		Headers:    r.Header.Clone(),
-		Key:        requestKey(r.Header),
+		Key:        requestKey(r),
 		Model:      meta.Model,
-		Stream:     meta.Stream,
-		MaxTokens:  meta.MaxTokens,
+		Stream:     meta.Stream || rt.stream,
+		MaxTokens:  meta.maxTokens(),
+		Caps:       meta.caps(),
+		N:          meta.n(),
+		BestOf:     deref(meta.BestOf),
 		BodyBytes:  len(body),
 		Body:       string(rb),
+	}
+	if rt.model != "" {
+		rec.Model = rt.model
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -360,39 +327,6 @@ func (p *Provider) count(f func(s *Stats)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f(&p.stats)
-}
-
-// serveControl answers /_mock/*.
-func (p *Provider) serveControl(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.URL.Path == "/_mock/stats" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, p.Stats(), false)
-	case r.URL.Path == "/_mock/reset" && r.Method == http.MethodPost:
-		p.Reset()
-		writeJSON(w, http.StatusOK, map[string]bool{"ok": true}, false)
-	case r.URL.Path == "/_mock/requests" && r.Method == http.MethodGet:
-		q := r.URL.Query()
-		all := p.Requests()
-		out := make([]Request, 0, len(all))
-		for _, rq := range all {
-			if v := q.Get("path"); v != "" && rq.Path != v {
-				continue
-			}
-			if v := q.Get("key"); v != "" && rq.Key != v {
-				continue
-			}
-			out = append(out, rq)
-		}
-		if n, err := strconv.Atoi(q.Get("limit")); err == nil && n >= 0 && n < len(out) {
-			out = out[len(out)-n:]
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": out}, false)
-	default:
-		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{
-			"message": "unknown mock control " + r.Method + " " + r.URL.Path,
-			"type":    "invalid_request_error", "param": nil, "code": nil,
-		}}, false)
-	}
 }
 
 // statusWriter remembers the status written and forwards Flush/Unwrap.

@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"math"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -31,17 +30,6 @@ func (c *call) openAIHeaders() {
 	h.Set("X-Ratelimit-Limit-Tokens", "30000000")
 	h.Set("X-Ratelimit-Remaining-Tokens", "29999000")
 	h.Set("X-Ratelimit-Reset-Tokens", "2ms")
-}
-
-type chatRequest struct {
-	Model         string    `json:"model"`
-	Messages      []message `json:"messages"`
-	Stream        bool      `json:"stream"`
-	StreamOptions *struct {
-		IncludeUsage bool `json:"include_usage"`
-	} `json:"stream_options"`
-	MaxTokens           *int `json:"max_tokens"`
-	MaxCompletionTokens *int `json:"max_completion_tokens"`
 }
 
 type chatBase struct {
@@ -71,7 +59,7 @@ type chatChoice struct {
 type chatCompletion struct {
 	chatBase
 	Choices []chatChoice `json:"choices"`
-	Usage   *usage       `json:"usage"`
+	Usage   *usage       `json:"usage,omitempty"`
 }
 
 // chatChunk carries "usage": null on every chunk when include_usage is set
@@ -107,104 +95,18 @@ type usage struct {
 	CompletionTokensDetails map[string]int `json:"completion_tokens_details"`
 }
 
-func newUsage(prompt, completion int) usage {
+// newUsage is OpenAI's chat usage; reasoning tokens are part of
+// completion and broken out in completion_tokens_details
+// (https://platform.openai.com/docs/guides/reasoning#controlling-costs).
+func newUsage(prompt, completion, reasoning int) usage {
 	return usage{
 		PromptTokens: prompt, CompletionTokens: completion, TotalTokens: prompt + completion,
 		PromptTokensDetails: map[string]int{"cached_tokens": 0, "audio_tokens": 0},
 		CompletionTokensDetails: map[string]int{
-			"reasoning_tokens": 0, "audio_tokens": 0,
+			"reasoning_tokens": reasoning, "audio_tokens": 0,
 			"accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0,
 		},
 	}
-}
-
-func (c *call) chatCompletions() {
-	var req chatRequest
-	if !c.decode(apiOpenAI, &req) {
-		return
-	}
-	switch {
-	case req.Model == "":
-		c.fail(apiOpenAI, http.StatusBadRequest, "you must provide a model parameter")
-		return
-	case len(req.Messages) == 0:
-		c.fail(apiOpenAI, http.StatusBadRequest, "[] is too short - 'messages'")
-		return
-	case req.StreamOptions != nil && !req.Stream:
-		c.fail(apiOpenAI, http.StatusBadRequest, "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
-		return
-	}
-	maxTokens := 0
-	for _, m := range []*int{req.MaxCompletionTokens, req.MaxTokens} {
-		if m != nil {
-			if *m < 1 {
-				c.fail(apiOpenAI, http.StatusBadRequest, "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got "+strconv.Itoa(*m)+" instead.")
-				return
-			}
-			if maxTokens == 0 || *m < maxTokens {
-				maxTokens = *m
-			}
-		}
-	}
-	texts := make([]string, 0, len(req.Messages))
-	for _, m := range req.Messages {
-		texts = append(texts, contentText(m.Content))
-	}
-	prompt := PromptTokens(texts...)
-	tokens, truncated := CompletionTokens(lastUser(req.Messages), c.chunks, maxTokens)
-	finish := "stop"
-	if truncated {
-		finish = "length"
-	}
-	id := c.newID("chatcmpl-mock")
-	created := c.p.opts.Now().Unix()
-	c.openAIHeaders()
-
-	base := chatBase{ID: id, Created: created, Model: req.Model, ServiceTier: "default", SystemFingerprint: "fp_mock"}
-	if c.hugeBytes > 0 {
-		c.hugeChat(base, req.Stream, req.StreamOptions != nil && req.StreamOptions.IncludeUsage, prompt)
-		return
-	}
-	if !req.Stream {
-		u := newUsage(prompt, len(tokens))
-		base.Object = "chat.completion"
-		writeJSON(c.w, http.StatusOK, chatCompletion{
-			chatBase: base,
-			Choices: []chatChoice{{
-				Message:      &chatMessage{Role: "assistant", Content: strings.Join(tokens, ""), Annotations: []any{}},
-				FinishReason: finish,
-			}},
-			Usage: &u,
-		}, true)
-		return
-	}
-
-	base.Object = "chat.completion.chunk"
-	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-	chunk := func(delta map[string]any, finish any) chatChunk {
-		return chatChunk{chatBase: base,
-			Choices: []chatChoice{{Delta: delta, FinishReason: finish}}, withUsage: includeUsage}
-	}
-	s := c.startSSE()
-	defer s.done()
-	if !s.event("", chunk(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil)) {
-		return
-	}
-	for i, t := range c.contentTokens(tokens) {
-		if !s.beforeChunk(i) || !s.event("", chunk(map[string]any{"content": t}, nil)) {
-			return
-		}
-	}
-	if !s.event("", chunk(map[string]any{}, finish)) {
-		return
-	}
-	if includeUsage {
-		u := newUsage(prompt, len(tokens))
-		if !s.event("", chatChunk{chatBase: base, Choices: []chatChoice{}, Usage: &u, withUsage: true}) {
-			return
-		}
-	}
-	s.event("", "[DONE]")
 }
 
 // embeddingInputs parses `input`: a string, strings, token ids, or arrays of
@@ -264,11 +166,7 @@ func (c *call) embeddings() {
 		EncodingFormat string          `json:"encoding_format"`
 		Dimensions     *int            `json:"dimensions"`
 	}
-	if !c.decode(apiOpenAI, &req) {
-		return
-	}
-	if req.Model == "" {
-		c.fail(apiOpenAI, http.StatusBadRequest, "you must provide a model parameter")
+	if !c.decode(apiOpenAI, &req) || !c.needModel(&req.Model) {
 		return
 	}
 	inputs, tokens, ok := embeddingInputs(req.Input)
@@ -302,56 +200,26 @@ func (c *call) embeddings() {
 		data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": emb})
 	}
 	c.openAIHeaders()
-	writeJSON(c.w, http.StatusOK, map[string]any{
-		"object": "list", "data": data, "model": req.Model,
-		"usage": map[string]int{"prompt_tokens": tokens, "total_tokens": tokens},
-	}, true)
+	c.bill(tokens, 0, 0)
+	resp := map[string]any{"object": "list", "data": data, "model": req.Model}
+	if !c.omitUsage {
+		resp["usage"] = map[string]int{"prompt_tokens": tokens, "total_tokens": tokens}
+	}
+	writeJSON(c.w, http.StatusOK, resp, true)
 }
 
-func (c *call) images() {
-	var req struct {
-		Model          string `json:"model"`
-		Prompt         string `json:"prompt"`
-		N              *int   `json:"n"`
-		ResponseFormat string `json:"response_format"`
+// needModel applies the model the path picked (an Azure deployment's,
+// which wins over the body) and answers 400 when there is none.
+func (c *call) needModel(model *string) bool {
+	if c.model != "" {
+		*model = c.model
 	}
-	if !c.decode(apiOpenAI, &req) {
-		return
+	if *model == "" {
+		c.openAIError(http.StatusBadRequest, "invalid_request_error", "model", "",
+			"you must provide a model parameter")
+		return false
 	}
-	if req.Prompt == "" {
-		c.fail(apiOpenAI, http.StatusBadRequest, "Missing required parameter: 'prompt'.")
-		return
-	}
-	n := 1
-	if req.N != nil {
-		if *req.N < 1 || *req.N > 10 {
-			c.fail(apiOpenAI, http.StatusBadRequest, "Invalid 'n': expected 1–10")
-			return
-		}
-		n = *req.N
-	}
-	b64 := req.ResponseFormat == "b64_json" || strings.HasPrefix(req.Model, "gpt-image")
-	data := make([]any, 0, n)
-	for i := 0; i < n; i++ {
-		if b64 {
-			data = append(data, map[string]any{"b64_json": tinyPNG})
-		} else {
-			data = append(data, map[string]any{
-				"url":            "https://mock.invalid/images/" + c.newID("img-") + ".png",
-				"revised_prompt": req.Prompt,
-			})
-		}
-	}
-	resp := map[string]any{"created": c.p.opts.Now().Unix(), "data": data}
-	if strings.HasPrefix(req.Model, "gpt-image") {
-		in := PromptTokens(req.Prompt)
-		resp["usage"] = map[string]any{
-			"input_tokens": in, "output_tokens": 272 * n, "total_tokens": in + 272*n,
-			"input_tokens_details": map[string]int{"text_tokens": in, "image_tokens": 0},
-		}
-	}
-	c.openAIHeaders()
-	writeJSON(c.w, http.StatusOK, resp, true)
+	return true
 }
 
 func modelObject(id string) map[string]any {
@@ -371,7 +239,8 @@ func (c *call) models() {
 	writeJSON(c.w, http.StatusOK, map[string]any{"object": "list", "data": data}, true)
 }
 
-func (c *call) model(id string) {
+// getModel answers GET /v1/models/{id}.
+func (c *call) getModel() {
 	c.openAIHeaders()
-	writeJSON(c.w, http.StatusOK, modelObject(id), true)
+	writeJSON(c.w, http.StatusOK, modelObject(strings.TrimPrefix(c.r.URL.Path, "/v1/models/")), true)
 }
