@@ -65,7 +65,7 @@ func (m *Meter) observeAnthropic(event, data []byte) {
 	case messageDelta:
 		m.anthropicDelta(&e.usage)
 	case contentBlockDelta:
-		m.estimate += estimateOf(e.text) + estimateOf(e.partialJSON) + estimateOf(e.thinks)
+		m.addContent(int64(e.text) + int64(e.partialJSON) + int64(e.thinks))
 	case messageStop:
 		m.done = true
 	}

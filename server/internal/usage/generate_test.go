@@ -74,11 +74,30 @@ var (
 	}}
 )
 
+var (
+	geminiUsageShape = &shape{kind: 'o', members: map[string]*shape{
+		"promptTokenCount": countShape, "candidatesTokenCount": countShape, "thoughtsTokenCount": countShape,
+		"toolUsePromptTokenCount": countShape, "cachedContentTokenCount": countShape, "totalTokenCount": countShape,
+	}}
+	geminiShape = &shape{kind: 'o', members: map[string]*shape{
+		"usageMetadata": geminiUsageShape,
+		"candidates": {kind: 'a', elem: &shape{kind: 'o', members: map[string]*shape{
+			"finishReason": {kind: 't'},
+			"content": {kind: 'o', members: map[string]*shape{
+				"parts": {kind: 'a', elem: &shape{kind: 'o', members: map[string]*shape{
+					"text":         stringShape,
+					"functionCall": {kind: 'o', members: map[string]*shape{"args": {kind: 'o', members: map[string]*shape{"a": stringShape}}}},
+				}}},
+			}},
+		}}},
+	}}
+)
+
 var eventTypes = []string{
 	"response.output_text.delta", "response.function_call_arguments.delta", "response.audio.delta",
 	"response.audio_transcript.delta", "response.completed", "response.incomplete", "response.failed",
 	"response.created", "message_start", "message_delta", "content_block_delta", "message_stop",
-	"ping", ".delta", "delta", "", "Response.Completed",
+	"ping", ".delta", "delta", "", "Response.Completed", "STOP", "MAX_TOKENS",
 }
 
 type generator struct {
@@ -228,10 +247,51 @@ func (g *generator) random(depth int) {
 // generate returns one event of format f, drawn from b then from seed.
 func generate(f Format, b []byte, seed uint64) []byte {
 	g := generator{c: &choices{b: b, rng: rand.New(rand.NewPCG(seed, 1))}}
-	if f == Anthropic {
+	switch f {
+	case Anthropic:
 		g.value(anthropicShape, 0)
-	} else {
+	case Gemini:
+		g.value(geminiShape, 0)
+	default:
 		g.value(openAIShape, 0)
+	}
+	return []byte(g.sb.String())
+}
+
+// The shapes of response bodies: the usage member at the root, and
+// usage members nested where FromJSON must not look.
+var (
+	openAIBodyShape = &shape{kind: 'o', members: map[string]*shape{
+		"usage": usageShape,
+		"choices": {kind: 'a', elem: &shape{kind: 'o', members: map[string]*shape{
+			"usage": usageShape, "message": {kind: 'o', members: map[string]*shape{"content": stringShape}},
+		}}},
+		"data": nil,
+	}}
+	anthropicBodyShape = &shape{kind: 'o', members: map[string]*shape{
+		"usage":   usageShape,
+		"content": {kind: 'a', elem: &shape{kind: 'o', members: map[string]*shape{"usage": usageShape, "text": stringShape}}},
+	}}
+	geminiBodyShape = &shape{kind: 'o', members: map[string]*shape{
+		"usageMetadata": geminiUsageShape,
+		"candidates":    {kind: 'a', elem: &shape{kind: 'o', members: map[string]*shape{"usageMetadata": geminiUsageShape, "content": nil}}},
+	}}
+	geminiArrayShape = &shape{kind: 'a', elem: geminiBodyShape}
+)
+
+// generateBody returns one response body of format f, drawn from b then
+// from seed.
+func generateBody(f Format, b []byte, seed uint64) []byte {
+	g := generator{c: &choices{b: b, rng: rand.New(rand.NewPCG(seed, 2))}}
+	switch {
+	case f == Anthropic:
+		g.value(anthropicBodyShape, 0)
+	case f == Gemini && g.c.chance(50):
+		g.value(geminiArrayShape, 0)
+	case f == Gemini:
+		g.value(geminiBodyShape, 0)
+	default:
+		g.value(openAIBodyShape, 0)
 	}
 	return []byte(g.sb.String())
 }
@@ -249,10 +309,14 @@ func checkAgainstReference(t *testing.T, f Format, event, data []byte, reported 
 		m.prompt, m.completion, m.reported = 7, 5, reported
 	}
 	for i := range 2 {
-		if f == Anthropic {
+		switch f {
+		case Anthropic:
 			got.observeAnthropic(event, data)
 			want.referenceObserveAnthropic(event, data)
-		} else {
+		case Gemini:
+			got.observeGemini(data)
+			want.referenceObserveGemini(data)
+		default:
 			got.observeOpenAI(data)
 			want.referenceObserveOpenAI(data)
 		}
@@ -268,7 +332,7 @@ func TestScanMatchesEncodingJSONOnGeneratedEvents(t *testing.T) {
 	if testing.Short() {
 		n = 2000
 	}
-	for _, f := range []Format{OpenAI, Anthropic} {
+	for _, f := range allFormats {
 		compared, valid := 0, 0
 		for i := range n {
 			data := generate(f, nil, uint64(i))
@@ -289,13 +353,11 @@ func TestScanMatchesEncodingJSONOnGeneratedEvents(t *testing.T) {
 
 // FuzzGeneratedEventsMatchEncodingJSON lets the fuzzer steer the generator.
 func FuzzGeneratedEventsMatchEncodingJSON(f *testing.F) {
-	f.Add([]byte{}, uint64(0), false)
-	f.Add([]byte{99, 99, 99, 0, 0, 0, 50, 50}, uint64(1), true)
-	f.Fuzz(func(t *testing.T, b []byte, seed uint64, anthropic bool) {
-		format := OpenAI
-		if anthropic {
-			format = Anthropic
-		}
-		checkAgainstReference(t, format, nil, generate(format, b, seed), seed%2 == 0)
+	f.Add([]byte{}, uint64(0), uint8(OpenAI))
+	f.Add([]byte{99, 99, 99, 0, 0, 0, 50, 50}, uint64(1), uint8(Anthropic))
+	f.Add([]byte{99, 0, 0, 0, 50, 50, 0, 0, 0}, uint64(2), uint8(Gemini))
+	f.Fuzz(func(t *testing.T, b []byte, seed uint64, format uint8) {
+		fm := formatOf(format)
+		checkAgainstReference(t, fm, nil, generate(fm, b, seed), seed%2 == 0)
 	})
 }

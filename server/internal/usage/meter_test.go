@@ -43,14 +43,21 @@ type streamCase struct {
 	format   Format
 	file     string
 	want     Usage
-	estimate int64
+	progress Progress
 }
 
 var streamCases = []streamCase{
-	{"openai with include_usage", OpenAI, "openai_include_usage.sse", Usage{19, 10, true}, 2 + 3 + 4},
-	{"openai without usage is estimated", OpenAI, "openai_no_usage.sse", Usage{0, 10, false}, 10},
-	{"anthropic full sequence", Anthropic, "anthropic.sse", Usage{472 + 100 + 2000, 89, true}, 7 + 5 + 9 + 6 + 3},
-	{"responses API", OpenAI, "responses.sse", Usage{37, 11, true}, 1 + 2},
+	// "Hello", "! How can I", " help you today?"
+	{"openai with include_usage", OpenAI, "openai_include_usage.sse", Usage{19, 10, true}, Progress{3, 5 + 11 + 16}},
+	// "Hello", "你好，世界", `{"city":"Paris"}`: ceil(36/4) = 9.
+	{"openai without usage is estimated", OpenAI, "openai_no_usage.sse", Usage{0, 9, false}, Progress{3, 5 + 15 + 16}},
+	// Thinking, two texts, two partial_json (the signature is no text).
+	{"anthropic full sequence", Anthropic, "anthropic.sse", Usage{472 + 100 + 2000, 89, true}, Progress{5, 27 + 17 + 35 + 21 + 12}},
+	// "Hi", " there!"
+	{"responses API", OpenAI, "responses.sse", Usage{37, 11, true}, Progress{2, 2 + 7}},
+	// Two thought parts, then two text parts; the last chunk (with the
+	// finishReason) has the final counts: 38 candidates + 349 thoughts.
+	{"gemini thinking model", Gemini, "gemini.sse", Usage{51, 38 + 349, true}, Progress{4, 188}},
 }
 
 func TestMeterReadsStreamsHoweverTheyAreSplitAndLineEnded(t *testing.T) {
@@ -69,8 +76,8 @@ func TestMeterReadsStreamsHoweverTheyAreSplitAndLineEnded(t *testing.T) {
 				if got := m.Usage(); got != c.want {
 					t.Errorf("Usage() = %+v, want %+v", got, c.want)
 				}
-				if got := m.EstimatedCompletion(); got != c.estimate {
-					t.Errorf("EstimatedCompletion() = %d, want %d", got, c.estimate)
+				if got := m.Progress(); got != c.progress {
+					t.Errorf("Progress() = %+v, want %+v", got, c.progress)
 				}
 				if !m.Done() {
 					t.Error("Done() = false at the end of a complete stream")
@@ -94,7 +101,7 @@ func TestMeterAnthropicCutBeforeMessageDeltaKeepsPromptAndEstimates(t *testing.T
 	raw := sample(t, "anthropic.sse")
 	cut := raw[:bytes.Index(raw, []byte("event: message_delta"))]
 	got := meter(Anthropic, cut).Usage()
-	want := Usage{Prompt: 2572, Completion: 30}
+	want := Usage{Prompt: 2572, Completion: 28} // ceil(112 bytes / 4)
 	if got != want {
 		t.Errorf("Usage() = %+v, want %+v", got, want)
 	}
@@ -188,13 +195,50 @@ func TestMeterReportsUsageFromEveryChunkProviders(t *testing.T) {
 	}
 }
 
-func TestMeterEstimatesLegacyCompletionsReasoningAndResponsesDeltas(t *testing.T) {
-	stream := "data: {\"choices\":[{\"text\":\"abcde\"}]}\n\n" + // 2
-		"data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"abcd\",\"reasoning\":\"x\"}}]}\n\n" + // 1 + 1
-		"data: {\"choices\":[{\"delta\":{\"function_call\":{\"arguments\":\"{}\"}}}]}\n\n" + // 1
-		"data: {\"type\":\"response.function_call_arguments.delta\",\"delta\":\"{\\\"a\\\":1}\"}\n\n" + // 2
+func TestMeterCountsLegacyCompletionsReasoningAndResponsesDeltas(t *testing.T) {
+	stream := "data: {\"choices\":[{\"text\":\"abcde\"}]}\n\n" + // 5
+		"data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"abcd\",\"reasoning\":\"x\"}}]}\n\n" + // 4 + 1
+		"data: {\"choices\":[{\"delta\":{\"function_call\":{\"arguments\":\"{}\"}}}]}\n\n" + // 2
+		"data: {\"type\":\"response.function_call_arguments.delta\",\"delta\":\"{\\\"a\\\":1}\"}\n\n" + // 7
 		"data: {\"type\":\"response.audio.delta\",\"delta\":\"UklGRiQAAABXQVZF\"}\n\n" // not text
-	if got := meter(OpenAI, []byte(stream)).EstimatedCompletion(); got != 7 {
-		t.Errorf("EstimatedCompletion() = %d, want 7", got)
+	m := meter(OpenAI, []byte(stream))
+	if got, want := m.Progress(), (Progress{Events: 4, TextBytes: 19}); got != want {
+		t.Errorf("Progress() = %+v, want %+v", got, want)
+	}
+	if got := m.EstimatedCompletion(); got != 5 {
+		t.Errorf("EstimatedCompletion() = %d, want ceil(19/4) = 5", got)
+	}
+}
+
+func TestProgressCountsContentEventsNotBytes(t *testing.T) {
+	chunk := func(content string) string {
+		return "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + content + "\"},\"finish_reason\":null}],\"usage\":null}\n\n"
+	}
+	cases := []struct {
+		name     string
+		stream   string
+		progress Progress
+		estimate int64
+	}{
+		// One-byte tokens: each event is at least a token.
+		{"ten one-byte events", strings.Repeat(chunk("a"), 10), Progress{10, 10}, 10},
+		// Five-byte tokens: rounding each delta up made this 20.
+		{"ten five-byte events", strings.Repeat(chunk("Hello"), 10), Progress{10, 50}, 13},
+		{"one long event", chunk(strings.Repeat("abcd", 10)), Progress{1, 40}, 10},
+		// Role-only, empty and usage chunks carry no content.
+		{"no content events", "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n" +
+			"data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n" +
+			"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n", Progress{}, 0},
+		// Content in several choices of one event is one event.
+		{"n choices in one event", "data: {\"choices\":[{\"delta\":{\"content\":\"ab\"}},{\"delta\":{\"content\":\"cd\"}}]}\n\n", Progress{1, 4}, 1},
+	}
+	for _, c := range cases {
+		m := meter(OpenAI, []byte(c.stream))
+		if got := m.Progress(); got != c.progress {
+			t.Errorf("%s: Progress() = %+v, want %+v", c.name, got, c.progress)
+		}
+		if got := m.EstimatedCompletion(); got != c.estimate {
+			t.Errorf("%s: EstimatedCompletion() = %d, want %d", c.name, got, c.estimate)
+		}
 	}
 }

@@ -28,11 +28,11 @@ type openAIEvent struct {
 	delta         int  // decoded length of the top-level "delta"
 	usage         tokenCounts
 	responseUsage tokenCounts
-	choices       int64 // the estimate of "choices"
+	choices       int64 // the decoded bytes of the content of "choices"
 }
 
 // openAIChoice is one element of "choices": the decoded length of each
-// text it may carry, and the estimate of its tool calls.
+// text it may carry, and the total of its tool calls' arguments.
 type openAIChoice struct {
 	text, content, reasoningContent, reasoning, refusal, functionCall int
 	toolCalls                                                         int64
@@ -57,10 +57,11 @@ func (m *Meter) observeOpenAI(data []byte) {
 	e.read(data)
 	m.openAIUsage(&e.usage)
 	m.openAIUsage(&e.responseUsage)
+	content := e.choices
 	if e.textDelta {
-		m.estimate += estimateOf(e.delta)
+		content += int64(e.delta)
 	}
-	m.estimate += e.choices
+	m.addContent(content)
 	if e.terminal {
 		m.done = true
 	}
@@ -131,21 +132,21 @@ func (e *openAIEvent) read(data []byte) {
 					if !ok {
 						break
 					}
-					e.choices += choiceEstimate(choice)
+					e.choices += choiceContent(choice)
 				}
 			}
 		}
 	}
 }
 
-// choiceEstimate is the estimate of one element of "choices".
-func choiceEstimate(value []byte) int64 {
+// choiceContent is the content bytes of one element of "choices".
+func choiceContent(value []byte) int64 {
 	var c openAIChoice
 	var buf keyBuf
 	for choice := jsonscan.Object(value); ; {
 		key, value, ok := choice.Member()
 		if !ok {
-			return c.estimate()
+			return c.bytes()
 		}
 		switch string(memberName(key, &buf)) {
 		case "text":
@@ -172,7 +173,7 @@ func choiceEstimate(value []byte) int64 {
 					case isNull(value):
 						c.toolCalls = 0
 					case isArray(value):
-						c.toolCalls = toolCallsEstimate(value)
+						c.toolCalls = toolCallsContent(value)
 					}
 				}
 			}
@@ -180,14 +181,14 @@ func choiceEstimate(value []byte) int64 {
 	}
 }
 
-// toolCallsEstimate is the estimate of a "tool_calls" array.
-func toolCallsEstimate(value []byte) int64 {
-	var est int64
+// toolCallsContent is the arguments bytes of a "tool_calls" array.
+func toolCallsContent(value []byte) int64 {
+	var total int64
 	var buf keyBuf
 	for calls := jsonscan.Array(value); ; {
 		call, ok := calls.Element()
 		if !ok {
-			return est
+			return total
 		}
 		n := 0
 		for members := jsonscan.Object(call); ; {
@@ -199,7 +200,7 @@ func toolCallsEstimate(value []byte) int64 {
 				readArguments(&n, value)
 			}
 		}
-		est += estimateOf(n)
+		total += int64(n)
 	}
 }
 
@@ -217,9 +218,8 @@ func readArguments(n *int, value []byte) {
 	}
 }
 
-func (c *openAIChoice) estimate() int64 {
-	return estimateOf(c.text) + estimateOf(c.content) + estimateOf(c.reasoningContent) +
-		estimateOf(c.reasoning) + estimateOf(c.refusal) + estimateOf(c.functionCall) + c.toolCalls
+func (c *openAIChoice) bytes() int64 {
+	return int64(c.text+c.content+c.reasoningContent+c.reasoning+c.refusal+c.functionCall) + c.toolCalls
 }
 
 func containsAny(data []byte, keys [][]byte) bool {

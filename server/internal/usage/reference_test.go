@@ -39,6 +39,21 @@ type openAIArguments struct {
 	Arguments string `json:"arguments"`
 }
 
+type geminiChunkRef struct {
+	Candidates []struct {
+		Content struct {
+			Parts []struct {
+				Text         string `json:"text"`
+				FunctionCall struct {
+					Args json.RawMessage `json:"args"`
+				} `json:"functionCall"`
+			} `json:"parts"`
+		} `json:"content"`
+		FinishReason string `json:"finishReason"`
+	} `json:"candidates"`
+	UsageMetadata *tokenCounts `json:"usageMetadata"`
+}
+
 type anthropicEventRef struct {
 	Type    string `json:"type"`
 	Message struct {
@@ -51,8 +66,6 @@ type anthropicEventRef struct {
 		Thinking    string `json:"thinking"`
 	} `json:"delta"`
 }
-
-func (m *Meter) addEstimateRef(s string) { m.estimate += estimateOf(len(s)) }
 
 func (m *Meter) referenceObserveOpenAI(data []byte) {
 	if bytes.Equal(bytes.TrimSpace(data), doneMarker) {
@@ -69,21 +82,19 @@ func (m *Meter) referenceObserveOpenAI(data []byte) {
 			m.openAIUsage(t)
 		}
 	}
+	var n int
 	if strings.HasSuffix(c.Type, ".delta") && !strings.Contains(c.Type, "audio") {
-		m.addEstimateRef(c.Delta)
+		n += len(c.Delta)
 	}
 	for i := range c.Choices {
 		ch := &c.Choices[i]
-		m.addEstimateRef(ch.Text)
-		m.addEstimateRef(ch.Delta.Content)
-		m.addEstimateRef(ch.Delta.ReasoningContent)
-		m.addEstimateRef(ch.Delta.Reasoning)
-		m.addEstimateRef(ch.Delta.Refusal)
-		m.addEstimateRef(ch.Delta.FunctionCall.Arguments)
+		n += len(ch.Text) + len(ch.Delta.Content) + len(ch.Delta.ReasoningContent) +
+			len(ch.Delta.Reasoning) + len(ch.Delta.Refusal) + len(ch.Delta.FunctionCall.Arguments)
 		for _, tc := range ch.Delta.ToolCalls {
-			m.addEstimateRef(tc.Function.Arguments)
+			n += len(tc.Function.Arguments)
 		}
 	}
+	m.addContent(int64(n))
 	switch c.Type {
 	case "response.completed", "response.incomplete", "response.failed":
 		m.done = true
@@ -110,10 +121,33 @@ func (m *Meter) referenceObserveAnthropic(event, data []byte) {
 			m.anthropicDelta(e.Usage)
 		}
 	case "content_block_delta":
-		m.addEstimateRef(e.Delta.Text)
-		m.addEstimateRef(e.Delta.PartialJSON)
-		m.addEstimateRef(e.Delta.Thinking)
+		m.addContent(int64(len(e.Delta.Text) + len(e.Delta.PartialJSON) + len(e.Delta.Thinking)))
 	case "message_stop":
+		m.done = true
+	}
+}
+
+func (m *Meter) referenceObserveGemini(data []byte) {
+	var c geminiChunkRef
+	_ = json.Unmarshal(data, &c) // not JSON: c stays empty
+	var n int
+	finished := false
+	for _, cand := range c.Candidates {
+		for _, part := range cand.Content.Parts {
+			n += len(part.Text)
+			if args := part.FunctionCall.Args; len(args) > 0 && args[0] == '{' {
+				n += len(args)
+			}
+		}
+		finished = finished || cand.FinishReason != ""
+	}
+	m.addContent(int64(n))
+	if c.UsageMetadata != nil {
+		if u, ok := c.UsageMetadata.geminiUsage(); ok {
+			m.geminiUsage(u, finished)
+		}
+	}
+	if finished {
 		m.done = true
 	}
 }
@@ -125,6 +159,9 @@ var fieldNames = []string{
 	"function_call", "arguments", "message", "partial_json", "thinking",
 	"prompt_tokens", "completion_tokens", "total_tokens", "input_tokens",
 	"output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
+	"candidates", "parts", "functionCall", "args", "finishReason", "usageMetadata",
+	"promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount",
+	"toolUsePromptTokenCount", "cachedContentTokenCount", "totalTokenCount",
 }
 
 // outOfScope reports valid JSON on which the scan is defined to differ
@@ -187,12 +224,12 @@ func outOfScope(data []byte) bool {
 
 // meterState is everything an event may change.
 type meterState struct {
-	Prompt, Completion, Estimate int64
-	Reported, Done               bool
+	Prompt, Completion, Events, TextBytes int64
+	Reported, Done                        bool
 }
 
 func stateOf(m *Meter) meterState {
-	return meterState{m.prompt, m.completion, m.estimate, m.reported, m.done}
+	return meterState{m.prompt, m.completion, m.progress.Events, m.progress.TextBytes, m.reported, m.done}
 }
 
 // eventSeeds are the data of every event in the samples plus edge cases.
@@ -297,6 +334,42 @@ func FuzzAnthropicEventMatchesEncodingJSON(f *testing.F) {
 		for i := range 2 {
 			got.observeAnthropic(event, data)
 			want.referenceObserveAnthropic(event, data)
+			if stateOf(got) != stateOf(want) {
+				t.Fatalf("after %d: scan %+v, encoding/json %+v", i+1, stateOf(got), stateOf(want))
+			}
+		}
+	})
+}
+
+func FuzzGeminiEventMatchesEncodingJSON(f *testing.F) {
+	for _, s := range eventSeeds(f, Gemini) {
+		f.Add(s, false)
+	}
+	for _, s := range []string{
+		`{"candidates":[{"content":{"parts":[{"text":"caf\u00e9 \ud83d\ude00 \udc00","thought":true},{"text":""},{"thoughtSignature":"c2ln"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":3,"candidatesTokenCount":4,"thoughtsTokenCount":5,"totalTokenCount":12}}`,
+		`{"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"city":"Paris"}}},{"functionCall":{"args":null}},{"functionCall":{"args":"x"}},{"functionCall":null}]}}]}`,
+		`{"candidates":[{"content":{"parts":[{"text":"abcd"}]},"finishReason":""},{"finishReason":"MAX_TOKENS"}],"usageMetadata":{"trafficType":"ON_DEMAND"}}`,
+		`{"candidates":null,"usageMetadata":null}`,
+		`{"candidates":{},"usageMetadata":"x"}`,
+		`{"candidates":[null,"x",{"content":null},{"content":{"parts":null}},{"content":{"parts":[null,5,{"text":5}]}},{"finishReason":5}]}`,
+		`{"usageMetadata":{"promptTokenCount":"1","totalTokenCount":1e999,"toolUsePromptTokenCount":2.5,"cachedContentTokenCount":-3}}`,
+		`{"promptFeedback":{"blockReason":"SAFETY"},"usageMetadata":{"promptTokenCount":7,"totalTokenCount":7}}`,
+		`{"error":{"code":429,"message":"Resource exhausted","status":"RESOURCE_EXHAUSTED"}}`,
+		`[{"candidates":[{"content":{"parts":[{"text":"abcd"}]}}]}]`,
+	} {
+		f.Add([]byte(s), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, reported bool) {
+		if json.Valid(data) && outOfScope(data) {
+			t.Skip()
+		}
+		got, want := NewMeter(Gemini), NewMeter(Gemini)
+		for _, m := range []*Meter{got, want} {
+			m.prompt, m.completion, m.reported = 7, 5, reported
+		}
+		for i := range 2 {
+			got.observeGemini(data)
+			want.referenceObserveGemini(data)
 			if stateOf(got) != stateOf(want) {
 				t.Fatalf("after %d: scan %+v, encoding/json %+v", i+1, stateOf(got), stateOf(want))
 			}

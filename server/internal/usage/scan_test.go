@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestMeterEstimatesDecodedText(t *testing.T) {
+func TestMeterCountsDecodedText(t *testing.T) {
 	cases := []struct {
 		name, content string // content as written in the JSON
 		decoded       int    // decoded length
@@ -27,20 +27,25 @@ func TestMeterEstimatesDecodedText(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			stream := "data: {\"choices\":[{\"delta\":{\"content\":\"" + c.content + "\"}}]}\n\n" +
 				"data: {\"type\":\"response.output_text.delta\",\"delta\":\"" + c.content + "\"}\n\n"
-			want := 2 * estimateOf(c.decoded)
-			if got := meter(OpenAI, []byte(stream)).EstimatedCompletion(); got != want {
-				t.Errorf("OpenAI estimate %d, want %d", got, want)
+			want := Progress{Events: 2, TextBytes: 2 * int64(c.decoded)}
+			if got := meter(OpenAI, []byte(stream)).Progress(); got != want {
+				t.Errorf("OpenAI progress %+v, want %+v", got, want)
 			}
+			one := Progress{Events: 1, TextBytes: int64(c.decoded)}
 			anth := "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"" + c.content + "\"}}\n\n"
-			if got := meter(Anthropic, []byte(anth)).EstimatedCompletion(); got != want/2 {
-				t.Errorf("Anthropic estimate %d, want %d", got, want/2)
+			if got := meter(Anthropic, []byte(anth)).Progress(); got != one {
+				t.Errorf("Anthropic progress %+v, want %+v", got, one)
+			}
+			gem := "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"" + c.content + "\"}]}}]}\r\n\r\n"
+			if got := meter(Gemini, []byte(gem)).Progress(); got != one {
+				t.Errorf("Gemini progress %+v, want %+v", got, one)
 			}
 			ref := NewMeter(OpenAI)
 			for _, data := range strings.Split(strings.TrimSpace(stream), "\n\n") {
 				ref.referenceObserveOpenAI([]byte(strings.TrimPrefix(data, "data: ")))
 			}
-			if ref.estimate != want {
-				t.Errorf("encoding/json estimates %d, want %d", ref.estimate, want)
+			if ref.Progress() != want {
+				t.Errorf("encoding/json progress %+v, want %+v", ref.Progress(), want)
 			}
 		})
 	}
@@ -79,21 +84,21 @@ func TestMeterReadsDuplicateKeysAsDocumented(t *testing.T) {
 		// first, element by element; the scan takes the last one).
 		agrees bool
 	}{
-		{"last string wins", false, `{"choices":[{"delta":{"content":"abcdefgh","content":"abcd"}}]}`, meterState{Estimate: 1}, true},
-		{"a mistyped duplicate is skipped", false, `{"choices":[{"delta":{"content":"abcdefgh","content":null,"content":5}}]}`, meterState{Estimate: 2}, true},
+		{"last string wins", false, `{"choices":[{"delta":{"content":"abcdefgh","content":"abcd"}}]}`, meterState{Events: 1, TextBytes: 4}, true},
+		{"a mistyped duplicate is skipped", false, `{"choices":[{"delta":{"content":"abcdefgh","content":null,"content":5}}]}`, meterState{Events: 1, TextBytes: 8}, true},
 		{"last type wins", false, `{"type":"response.completed","type":"response.created"}`, meterState{}, true},
 		{"last type wins, terminal", false, `{"type":"response.output_text.delta","delta":"abcd","type":"response.completed"}`, meterState{Done: true}, true},
 		{"usage objects merge", false, `{"usage":{"prompt_tokens":3},"usage":{"completion_tokens":4},"usage":"x"}`, meterState{Prompt: 3, Completion: 4, Reported: true}, true},
 		{"null clears usage", false, `{"usage":{"prompt_tokens":3},"usage":null}`, meterState{}, true},
-		{"delta objects merge", false, `{"choices":[{"delta":{"content":"abcd"},"delta":{"refusal":"abcd"},"delta":null}]}`, meterState{Estimate: 2}, true},
+		{"delta objects merge", false, `{"choices":[{"delta":{"content":"abcd"},"delta":{"refusal":"abcd"},"delta":null}]}`, meterState{Events: 1, TextBytes: 8}, true},
 		{"null clears choices", false, `{"choices":[{"text":"abcd"}],"choices":null}`, meterState{}, true},
-		{"a mistyped choices is skipped", false, `{"choices":[{"text":"abcd"}],"choices":{}}`, meterState{Estimate: 1}, true},
+		{"a mistyped choices is skipped", false, `{"choices":[{"text":"abcd"}],"choices":{}}`, meterState{Events: 1, TextBytes: 4}, true},
 		{"null clears tool calls", false, `{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"abcd"}}],"tool_calls":null}}]}`, meterState{}, true},
-		{"function objects merge", false, `{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"abcdefgh"},"function":{"name":"f"}}]}}]}`, meterState{Estimate: 2}, true},
-		{"the last choices array wins", false, `{"choices":[{"text":"abcd"},{"text":"abcd"}],"choices":[{"delta":{"content":"abcdefgh"}}]}`, meterState{Estimate: 2}, false},
+		{"function objects merge", false, `{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"abcdefgh"},"function":{"name":"f"}}]}}]}`, meterState{Events: 1, TextBytes: 8}, true},
+		{"the last choices array wins", false, `{"choices":[{"text":"abcd"},{"text":"abcdefghijkl"}],"choices":[{"delta":{"content":"abcdefgh"}}]}`, meterState{Events: 1, TextBytes: 8}, false},
 		{"the last tool_calls array wins", false, `{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"abcd"}}],"tool_calls":[{"index":0}]}}]}`, meterState{}, false},
 		{"anthropic: last type wins", true, `{"type":"content_block_delta","delta":{"text":"abcd"},"type":"ping"}`, meterState{}, true},
-		{"anthropic: deltas merge", true, `{"type":"content_block_delta","delta":{"text":"abcd"},"delta":{"thinking":"abcd","text":null}}`, meterState{Estimate: 2}, true},
+		{"anthropic: deltas merge", true, `{"type":"content_block_delta","delta":{"text":"abcd"},"delta":{"thinking":"abcd","text":null}}`, meterState{Events: 1, TextBytes: 8}, true},
 		{"anthropic: message usage merges", true, `{"type":"message_start","message":{"usage":{"input_tokens":3}},"message":{"usage":{"cache_read_input_tokens":4}}}`, meterState{Prompt: 7}, true},
 	}
 	for _, c := range cases {

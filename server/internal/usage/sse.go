@@ -52,9 +52,12 @@ func (m *Meter) dispatch() {
 }
 
 func (m *Meter) observe(event, data []byte) {
-	if m.format == Anthropic {
+	switch m.format {
+	case Anthropic:
 		m.observeAnthropic(event, data)
-		return
+	case Gemini:
+		m.observeGemini(data)
+	default:
+		m.observeOpenAI(data)
 	}
-	m.observeOpenAI(data)
 }

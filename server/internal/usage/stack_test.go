@@ -78,7 +78,7 @@ const maxStack = 3 << 10
 // that its stack stays small: the scan must stay iterative (loops, not
 // recursion per nesting level) and avoid deep-framed helpers.
 func TestMeterStackUse(t *testing.T) {
-	for _, f := range []Format{OpenAI, Anthropic} {
+	for _, f := range allFormats {
 		stream := longStream(t, f, 50)
 		scan := stackUseOf(func() {
 			m := NewMeter(f)
@@ -87,7 +87,8 @@ func TestMeterStackUse(t *testing.T) {
 		})
 		ref := func() {
 			m := NewMeter(f)
-			for _, ev := range bytes.Split(stream, []byte("\n\n")) {
+			lf := bytes.ReplaceAll(stream, []byte("\r\n"), []byte("\n"))
+			for _, ev := range bytes.Split(lf, []byte("\n\n")) {
 				event, data := []byte(nil), []byte(nil)
 				for _, line := range bytes.Split(ev, []byte("\n")) {
 					if v, ok := bytes.CutPrefix(line, []byte("data: ")); ok {
@@ -99,9 +100,12 @@ func TestMeterStackUse(t *testing.T) {
 				if data == nil {
 					continue
 				}
-				if f == Anthropic {
+				switch f {
+				case Anthropic:
 					m.referenceObserveAnthropic(event, data)
-				} else {
+				case Gemini:
+					m.referenceObserveGemini(data)
+				default:
 					m.referenceObserveOpenAI(data)
 				}
 			}

@@ -20,15 +20,14 @@ type Usage struct {
 // Total is Prompt plus Completion.
 func (u Usage) Total() int64 { return u.Prompt + u.Completion }
 
-// FromJSON reads the top-level "usage" of a non-streamed response body.
-// Bodies without one (errors, garbage, other content types) give a zero,
-// unreported Usage.
+// FromJSON reads the usage of a whole non-streamed response body, as a
+// BodyMeter fed the body does (see BodyMeter for what it reads). Bodies
+// without usage (errors, garbage, truncated JSON, other content types)
+// give a zero, unreported Usage.
 func FromJSON(f Format, body []byte) Usage {
-	raw, decided := topLevelUsage(body)
-	if !decided {
-		raw = decodeUsage(body)
-	}
-	return usageOf(f, raw)
+	m := NewBodyMeter(f)
+	_, _ = m.Write(body)
+	return m.Usage()
 }
 
 // usageOf converts a raw usage object.
@@ -63,7 +62,8 @@ func (t *tokenCounts) addMembers(raw []byte) {
 // field is the count a usage key names, nil for any other key.
 func (t *tokenCounts) field(key []byte) *count {
 	var buf keyBuf
-	switch string(memberName(key, &buf)) {
+	name := memberName(key, &buf)
+	switch string(name) {
 	case "prompt_tokens":
 		return &t.PromptTokens
 	case "completion_tokens":
@@ -79,19 +79,30 @@ func (t *tokenCounts) field(key []byte) *count {
 	case "cache_read_input_tokens":
 		return &t.CacheRead
 	}
+	return t.geminiField(name)
+}
+
+// geminiField is the count a usageMetadata key names, nil for any other.
+func (t *tokenCounts) geminiField(name []byte) *count {
+	switch string(name) {
+	case "promptTokenCount":
+		return &t.geminiCounts.Prompt
+	case "candidatesTokenCount":
+		return &t.geminiCounts.Candidates
+	case "thoughtsTokenCount":
+		return &t.geminiCounts.Thoughts
+	case "toolUsePromptTokenCount":
+		return &t.geminiCounts.ToolUsePrompt
+	case "cachedContentTokenCount":
+		return &t.geminiCounts.Cached
+	case "totalTokenCount":
+		return &t.geminiCounts.Total
+	}
 	return nil
 }
 
-// decodeUsage is the slow path: decode the whole body. A map, not a
-// struct, so the key matches exactly as on the fast path.
-func decodeUsage(body []byte) []byte {
-	var doc map[string]json.RawMessage
-	_ = json.Unmarshal(body, &doc)
-	return doc["usage"]
-}
-
-// tokenCounts is a provider's usage object; one shape covers both formats
-// and the OpenAI Responses API.
+// tokenCounts is a provider's usage object; one shape covers every format
+// and the OpenAI Responses API. Each format reads only its own counts.
 type tokenCounts struct {
 	PromptTokens     count `json:"prompt_tokens"`
 	CompletionTokens count `json:"completion_tokens"`
@@ -100,12 +111,42 @@ type tokenCounts struct {
 	OutputTokens     count `json:"output_tokens"`
 	CacheCreation    count `json:"cache_creation_input_tokens"`
 	CacheRead        count `json:"cache_read_input_tokens"`
+	geminiCounts           // embedded: encoding/json promotes its fields
+}
+
+// geminiCounts is Gemini's usageMetadata (GenerateContentResponse
+// .UsageMetadata; googleapis/python-genai google/genai/types.py
+// GenerateContentResponseUsageMetadata, googleapis/js-genai src/types.ts):
+//   - promptTokenCount: the prompt, cached content included ("When
+//     cached_content is set, this also includes the number of tokens in
+//     the cached content"), so cachedContentTokenCount is not added again;
+//   - candidatesTokenCount: the output of all candidates;
+//   - thoughtsTokenCount: a thinking model's thoughts, output billed apart
+//     from candidatesTokenCount;
+//   - toolUsePromptTokenCount: tool results fed back to the model as input;
+//   - totalTokenCount: "the sum of prompt_token_count,
+//     candidates_token_count, tool_use_prompt_token_count, and
+//     thoughts_token_count".
+//
+// A recorded gemini-2.5-flash answer (google/adk-go
+// model/gemini/testdata/TestModel_GenerateStream_ok.httprr) has prompt 11,
+// candidates 1, thoughts 33, total 45: thoughts are outside candidates.
+type geminiCounts struct {
+	Prompt        count `json:"promptTokenCount"`
+	Candidates    count `json:"candidatesTokenCount"`
+	Thoughts      count `json:"thoughtsTokenCount"`
+	ToolUsePrompt count `json:"toolUsePromptTokenCount"`
+	Cached        count `json:"cachedContentTokenCount"`
+	Total         count `json:"totalTokenCount"`
 }
 
 // usage converts to a Usage; ok is false when no count was present.
 func (t *tokenCounts) usage(f Format) (Usage, bool) {
-	if f == Anthropic {
+	switch f {
+	case Anthropic:
 		return t.anthropic()
+	case Gemini:
+		return t.geminiUsage()
 	}
 	return t.openAI()
 }
@@ -142,6 +183,21 @@ func (t *tokenCounts) anthropic() (Usage, bool) {
 
 func (t *tokenCounts) anthropicPrompt() int64 {
 	return t.InputTokens.N + t.CacheCreation.N + t.CacheRead.N
+}
+
+// geminiUsage maps usageMetadata: tool-use prompts are input, thoughts are
+// output. A total above the split is charged (fail safe: a count Gemini
+// adds one day and bills is not lost), as for OpenAI.
+func (g *geminiCounts) geminiUsage() (Usage, bool) {
+	if !g.Prompt.OK && !g.Candidates.OK && !g.Thoughts.OK && !g.ToolUsePrompt.OK && !g.Cached.OK && !g.Total.OK {
+		return Usage{}, false
+	}
+	prompt := g.Prompt.N + g.ToolUsePrompt.N
+	completion := g.Candidates.N + g.Thoughts.N
+	if g.Total.N > prompt+completion {
+		completion = g.Total.N - prompt
+	}
+	return Usage{Prompt: prompt, Completion: completion, Reported: true}, true
 }
 
 // maxCount bounds one count: far above any real call, far below overflow
