@@ -1,0 +1,133 @@
+package endpoint
+
+import (
+	"fmt"
+	"strings"
+)
+
+// A pattern is a path template of "/"-separated segments:
+//
+//	name            the literal segment
+//	*               any one segment
+//	**              any number of segments, none included
+//	{model}         any one segment, which names the model
+//	{model}:verb    a segment "<model>:verb" (Gemini's custom methods)
+//
+// "**" lets one entry match however a client's base URL is written
+// (/v1/chat/completions, /chat/completions, /openai/v1/chat/completions).
+type pattern struct {
+	segs  []segment
+	score int // literal segments: the more, the more specific
+}
+
+type segment struct {
+	kind  segKind
+	text  string // the literal, or the verb after ':'
+	model bool   // this segment names the model
+}
+
+type segKind int
+
+const (
+	literal segKind = iota
+	anyOne
+	anyMany
+	verb // {model}:text
+)
+
+func mustCompile(s string) pattern {
+	p, err := compile(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func compile(s string) (pattern, error) {
+	if !strings.HasPrefix(s, "/") {
+		return pattern{}, fmt.Errorf("pattern %q must start with /", s)
+	}
+	var p pattern
+	for _, part := range strings.Split(strings.Trim(s, "/"), "/") {
+		seg, err := compileSegment(part)
+		if err != nil {
+			return pattern{}, fmt.Errorf("pattern %q: %w", s, err)
+		}
+		if seg.kind == literal || seg.kind == verb {
+			p.score++
+		}
+		p.segs = append(p.segs, seg)
+	}
+	return p, nil
+}
+
+func compileSegment(part string) (segment, error) {
+	switch {
+	case part == "":
+		return segment{}, fmt.Errorf("empty segment")
+	case part == "*":
+		return segment{kind: anyOne}, nil
+	case part == "**":
+		return segment{kind: anyMany}, nil
+	case part == "{model}":
+		return segment{kind: anyOne, model: true}, nil
+	case strings.HasPrefix(part, "{model}:"):
+		v := strings.TrimPrefix(part, "{model}:")
+		if v == "" {
+			return segment{}, fmt.Errorf("empty verb")
+		}
+		return segment{kind: verb, text: v, model: true}, nil
+	case strings.ContainsAny(part, "{}*:"):
+		return segment{}, fmt.Errorf("bad segment %q", part)
+	}
+	return segment{kind: literal, text: part}, nil
+}
+
+// match reports whether path segments match, and the model they name.
+func (p pattern) match(path []string) (model string, ok bool) {
+	return matchFrom(p.segs, path)
+}
+
+func matchFrom(segs []segment, path []string) (string, bool) {
+	if len(segs) == 0 {
+		return "", len(path) == 0
+	}
+	s := segs[0]
+	if s.kind == anyMany {
+		for skip := 0; skip <= len(path); skip++ {
+			if m, ok := matchFrom(segs[1:], path[skip:]); ok {
+				return m, true
+			}
+		}
+		return "", false
+	}
+	if len(path) == 0 {
+		return "", false
+	}
+	name, ok := s.matchOne(path[0])
+	if !ok {
+		return "", false
+	}
+	rest, ok := matchFrom(segs[1:], path[1:])
+	if !ok {
+		return "", false
+	}
+	if s.model {
+		return name, true
+	}
+	return rest, true
+}
+
+// matchOne matches one path segment; name is the model part of it.
+func (s segment) matchOne(seg string) (name string, ok bool) {
+	switch s.kind {
+	case literal:
+		return "", seg == s.text
+	case anyOne:
+		return seg, seg != ""
+	case verb:
+		name, v, found := strings.Cut(seg, ":")
+		return name, found && v == s.text && name != ""
+	}
+	return "", false
+}
