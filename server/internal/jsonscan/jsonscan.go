@@ -8,6 +8,8 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -294,4 +296,26 @@ func getu4(s []byte) rune {
 		r = r*16 + rune(c)
 	}
 	return r
+}
+
+// Fold maps a key to what the most lenient servers match it as: Go's
+// encoding/json matches struct fields case-insensitively with Unicode
+// simple folding ("ſ" is "s", the Kelvin sign is "k"), proto3 JSON
+// parsers take snake_case and lowerCamelCase alike. Two keys that fold
+// alike may name the same member at some provider: underscores are
+// dropped, each rune replaced by the smallest of its folding orbit.
+func Fold(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r == '_' {
+			continue
+		}
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
 }

@@ -25,6 +25,13 @@ var ErrModelNotString = errors.New(`"model" must be a string`)
 // ErrUnreadable is a body that claims a format it does not have.
 var ErrUnreadable = errors.New("the body is not valid for its Content-Type")
 
+// ErrAmbiguous is a body that names the model or the stream flag twice,
+// or in another spelling ("MODEL", "ſtream"): providers do not agree on
+// which one counts (Go servers match keys case-insensitively and take the
+// last, some parsers the first, multipart servers the last part), so the
+// relay would check one model while another is served.
+var ErrAmbiguous = errors.New("the body names the model or stream more than once")
+
 // Inspect parses body according to contentType. Bodies of other types give
 // an empty Info and no error.
 func Inspect(body []byte, contentType string) (Info, error) {
@@ -64,17 +71,24 @@ func inspectJSON(body []byte) (Info, error) {
 		return Info{}, ErrUnreadable
 	}
 	var model, stream []byte
+	seen := [2]bool{}
 	for it := jsonscan.Object(body); ; {
 		key, value, ok := it.Member()
 		if !ok {
 			break
 		}
+		i, exact := readMember(key)
 		switch {
-		case jsonscan.KeyIs(key, "model"):
+		case i < 0:
+			continue
+		case seen[i] || !exact:
+			return Info{}, ErrAmbiguous
+		case i == 0:
 			model = value
-		case jsonscan.KeyIs(key, "stream"):
+		default:
 			stream = value
 		}
+		seen[i] = true
 	}
 	info := Info{Stream: string(stream) == "true"}
 	if model == nil || string(model) == "null" {
@@ -90,26 +104,56 @@ func inspectJSON(body []byte) (Info, error) {
 	return info, nil
 }
 
+// readMember says which member the relay reads a key names (0 model,
+// 1 stream, -1 neither), and whether it is spelt exactly.
+func readMember(key []byte) (int, bool) {
+	for i, name := range []string{"model", "stream"} {
+		if jsonscan.KeyIs(key, name) {
+			return i, true
+		}
+	}
+	var decoded string
+	if json.Unmarshal(key, &decoded) != nil {
+		return -1, false
+	}
+	switch jsonscan.Fold(decoded) {
+	case jsonscan.Fold("model"):
+		return 0, false
+	case jsonscan.Fold("stream"):
+		return 1, false
+	}
+	return -1, false
+}
+
 func inspectMultipart(body []byte, boundary string) (Info, error) {
 	if boundary == "" {
 		return Info{}, ErrUnreadable
 	}
 	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	var info Info
+	found := false
 	for {
 		part, err := r.NextPart()
 		if err == io.EOF {
-			return Info{}, nil
+			return info, nil
 		}
 		if err != nil {
 			return Info{}, ErrUnreadable
 		}
-		if part.FormName() == "model" && part.FileName() == "" {
-			value, err := io.ReadAll(io.LimitReader(part, 1024))
-			if err != nil {
-				return Info{}, ErrUnreadable
-			}
-			return Info{Model: strings.TrimSpace(string(value))}, nil
+		if !strings.EqualFold(part.FormName(), "model") {
+			continue
 		}
+		// Starlette and most form parsers keep the last of two fields,
+		// others the first: two model parts (or one spelt otherwise) are
+		// refused.
+		if found || part.FormName() != "model" || part.FileName() != "" {
+			return Info{}, ErrAmbiguous
+		}
+		value, err := io.ReadAll(io.LimitReader(part, 1024))
+		if err != nil {
+			return Info{}, ErrUnreadable
+		}
+		info.Model, found = strings.TrimSpace(string(value)), true
 	}
 }
 

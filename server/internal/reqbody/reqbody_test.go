@@ -1,22 +1,39 @@
 package reqbody
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
-func TestModelIsReadWithAnExactKeyMatch(t *testing.T) {
-	info, err := Inspect([]byte(`{"MODEL":"gpt-4o-mini","model":"gpt-4o","Stream":true}`), "application/json")
-	if err != nil || info.Model != "gpt-4o" || info.Stream {
-		t.Fatalf("%+v %v", info, err)
+func TestModelOrStreamTwiceOrInAnotherSpellingIsRefused(t *testing.T) {
+	for _, body := range []string{
+		`{"MODEL":"gpt-4o-mini","model":"gpt-4o"}`,
+		`{"model":"gpt-4o","Model":"gpt-4.1"}`,
+		`{"model":"a","model":"b"}`,
+		`{"mod\u0065l":"a","model":"b"}`,
+		`{"stream":false,"STREAM":true}`,
+		`{"ſtream":true}`,
+		`{"model":"a","moDel":"b"}`,
+	} {
+		if _, err := Inspect([]byte(body), "application/json"); !errors.Is(err, ErrAmbiguous) {
+			t.Errorf("%s: %v, want ErrAmbiguous", body, err)
+		}
+	}
+	if info, err := Inspect([]byte(`{"model":"a","models":["b"],"streaming":true}`), "application/json"); err != nil || info.Model != "a" {
+		t.Errorf("other members are not the model: %+v %v", info, err)
 	}
 }
 
-func TestDuplicateModelKeysResolveToTheLastLikeProviders(t *testing.T) {
-	info, _ := Inspect([]byte(`{"model":"a","model":"b"}`), "application/json")
-	if info.Model != "b" {
-		t.Fatalf("%q", info.Model)
+func TestTwoMultipartModelFieldsAreRefused(t *testing.T) {
+	for _, second := range []string{"model", "MODEL"} {
+		body := "--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\ngpt-image-1\r\n" +
+			"--b\r\nContent-Disposition: form-data; name=\"" + second + "\"\r\n\r\ndall-e-3\r\n--b--\r\n"
+		if _, err := Inspect([]byte(body), "multipart/form-data; boundary=b"); !errors.Is(err, ErrAmbiguous) {
+			t.Errorf("second part %q: %v", second, err)
+		}
 	}
 }
 
@@ -77,11 +94,15 @@ func FuzzInspect(f *testing.F) {
 }
 
 // referenceJSON is the straightforward reading inspectJSON must agree
-// with: the whole body decoded by encoding/json into a map.
+// with: the whole body decoded by encoding/json into a map, after the
+// top-level keys are checked for a second model or stream.
 func referenceJSON(body []byte) (Info, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
 		return Info{}, ErrUnreadable
+	}
+	if ambiguousKeys(body) {
+		return Info{}, ErrAmbiguous
 	}
 	var info Info
 	if raw, ok := top["model"]; ok && string(raw) != "null" {
@@ -102,7 +123,6 @@ func TestEscapedKeysAndValuesDecodeLikeEncodingJSON(t *testing.T) {
 		`{"model":null,"stream":"true"}`:                               {},
 		`null`:                                                         {},
 		`{}`:                                                           {},
-		`{"model":"gpt-4o","model":"o1"}`:                              {Model: "o1"},
 		`{"model":"caf\u00e9"}`:                                        {Model: "café"},
 	} {
 		got, err := Inspect([]byte(body), "application/json")
@@ -120,4 +140,34 @@ func TestEscapedKeysAndValuesDecodeLikeEncodingJSON(t *testing.T) {
 			t.Errorf("%s: err %v, want ErrModelNotString", bad, err)
 		}
 	}
+}
+
+// ambiguousKeys walks the top-level keys with a json.Decoder.
+func ambiguousKeys(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		key := tok.(string)
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return false
+		}
+		for _, name := range []string{"model", "stream"} {
+			if !strings.EqualFold(strings.ReplaceAll(key, "_", ""), name) {
+				continue
+			}
+			if seen[name] || key != name {
+				return true
+			}
+			seen[name] = true
+		}
+	}
+	return false
 }
