@@ -145,7 +145,7 @@ func sorted(s string) string {
 
 var (
 	tokenFields   = sorted("jti,sub,calls,max_calls,prompt_tokens,completion_tokens,tokens_used,token_budget,tokens_reserved,first_seen,last_seen,expires_at,revoked,last_error")
-	requestFields = sorted("time,request_id,jti,sub,provider,model,path,status,latency_ms,ttfb_ms,prompt_tokens,completion_tokens,estimated,bytes_in,bytes_out,error_code")
+	requestFields = sorted("time,request_id,jti,sub,provider,model,path,status,latency_ms,ttfb_ms,prompt_tokens,completion_tokens,estimated,usage_source,bytes_in,bytes_out,error_code")
 )
 
 // page decodes a listing and checks its envelope.

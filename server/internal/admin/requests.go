@@ -23,6 +23,7 @@ type RequestRecord struct {
 	PromptTokens     int64     `json:"prompt_tokens"`
 	CompletionTokens int64     `json:"completion_tokens"`
 	Estimated        bool      `json:"estimated"`
+	UsageSource      *string   `json:"usage_source"` // null when nothing was charged
 	BytesIn          int64     `json:"bytes_in"`
 	BytesOut         int64     `json:"bytes_out"`
 	ErrorCode        *string   `json:"error_code"`
@@ -44,6 +45,7 @@ func NewRequestRecord(r store.Record) RequestRecord {
 		PromptTokens:     r.PromptTokens,
 		CompletionTokens: r.CompletionTokens,
 		Estimated:        r.Estimated,
+		UsageSource:      nonEmpty(r.UsageSource),
 		BytesIn:          r.BytesIn,
 		BytesOut:         r.BytesOut,
 		ErrorCode:        nonEmpty(r.ErrorCode),

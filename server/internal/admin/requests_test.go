@@ -44,7 +44,7 @@ func TestRequestLogPagesNewestFirstForOneToken(t *testing.T) {
 func TestRequestRecordCarriesTimingsTokensBytesAndErrorCode(t *testing.T) {
 	f := newFixture(t, adminKey)
 	failed := record(1, "tok-e")
-	failed.Status, failed.ErrorCode, failed.Estimated = 504, "upstream_timeout", true
+	failed.Status, failed.ErrorCode, failed.Estimated, failed.UsageSource = 504, "upstream_timeout", true, "estimate"
 	f.log(record(0, "tok-e"), failed)
 	data, _ := page(t, f.get("/admin/requests?jti=tok-e"))
 	if len(data) != 2 {
@@ -53,7 +53,7 @@ func TestRequestRecordCarriesTimingsTokensBytesAndErrorCode(t *testing.T) {
 	newest, oldest := data[0], data[1]
 	want := map[string]any{
 		"time": base.Add(time.Second).Format(time.RFC3339), "status": 504.0, "error_code": "upstream_timeout",
-		"estimated": true, "latency_ms": 1.5, "ttfb_ms": 0.25, "prompt_tokens": 7.0, "completion_tokens": 9.0,
+		"estimated": true, "usage_source": "estimate", "latency_ms": 1.5, "ttfb_ms": 0.25, "prompt_tokens": 7.0, "completion_tokens": 9.0,
 		"bytes_in": 120.0, "bytes_out": 340.0, "provider": "openai", "model": "gpt-4o", "sub": "user-1",
 		"path": "/v1/chat/completions",
 	}
@@ -64,6 +64,9 @@ func TestRequestRecordCarriesTimingsTokensBytesAndErrorCode(t *testing.T) {
 	}
 	if v, ok := oldest["error_code"]; !ok || v != nil {
 		t.Errorf("a success has error_code %v, want null", v)
+	}
+	if v, ok := oldest["usage_source"]; !ok || v != nil {
+		t.Errorf("a record with no usage source has usage_source %v, want null", v)
 	}
 }
 

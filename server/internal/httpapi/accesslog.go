@@ -96,6 +96,9 @@ func (a *api) logAccess(rec *recorder, r *http.Request, f *reqlog.Fields) {
 			attrs = append(attrs, slog.Bool("estimated", true))
 		}
 	}
+	if f.UsageSource != "" {
+		attrs = append(attrs, slog.String("usage_source", f.UsageSource))
+	}
 	if len(f.Meta) > 0 {
 		attrs = append(attrs, slog.Any("meta", f.Meta))
 	}
@@ -109,7 +112,7 @@ func (a *api) logAccess(rec *recorder, r *http.Request, f *reqlog.Fields) {
 			Time: f.Start, RequestID: f.RequestID, TokenID: f.TokenID, Subject: f.Subject,
 			Provider: f.Provider, Model: f.Model, Path: f.Path, Status: rec.status,
 			Latency: latency, TTFB: rec.firstByte, PromptTokens: f.PromptTokens,
-			CompletionTokens: f.CompletionTokens, Estimated: f.Estimated,
+			CompletionTokens: f.CompletionTokens, Estimated: f.Estimated, UsageSource: f.UsageSource,
 			BytesIn: f.BytesIn, BytesOut: rec.bytes, ErrorCode: f.Code,
 		})
 	}

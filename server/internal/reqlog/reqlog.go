@@ -25,6 +25,9 @@ type Fields struct {
 	PromptTokens     int64
 	CompletionTokens int64
 	Estimated        bool
+	// UsageSource says where the counts come from: provider, estimate,
+	// reservation, cut, fixed or free ("" when nothing was charged).
+	UsageSource string
 	// Path is the path forwarded to the provider (no token, no query).
 	Path    string
 	BytesIn int64

@@ -137,9 +137,17 @@ type Record struct {
 	// Estimated marks token counts the relay estimated (client left
 	// mid-stream, provider sent no usage).
 	Estimated bool
-	BytesIn   int64
-	BytesOut  int64
-	ErrorCode string
+	// UsageSource says where the token counts come from: "provider" (the
+	// provider's reported usage), "estimate" (the stream broke off or the
+	// client left: estimated), "reservation" (a 2xx whose usage could not
+	// be read: charged the whole reservation, failing closed), "cut" (a
+	// stream the relay stopped past its cap), "fixed" (an unmetered
+	// endpoint at the operator's fixed price), "free" (an endpoint the
+	// provider does not bill) or "" (nothing charged).
+	UsageSource string
+	BytesIn     int64
+	BytesOut    int64
+	ErrorCode   string
 }
 
 // RecordFilter selects request-log lines, newest first.

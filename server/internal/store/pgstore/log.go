@@ -12,7 +12,8 @@ import (
 )
 
 var logColumns = []string{"time", "request_id", "jti", "subject", "provider", "model", "path", "status",
-	"latency_us", "ttfb_us", "prompt_tokens", "completion_tokens", "estimated", "bytes_in", "bytes_out", "error_code"}
+	"latency_us", "ttfb_us", "prompt_tokens", "completion_tokens", "estimated", "bytes_in", "bytes_out", "error_code",
+	"usage_source"}
 
 // Log appends records with one COPY: a batch costs one round trip and
 // one commit, and ids follow the slice order.
@@ -26,7 +27,8 @@ func (s *Store) Log(ctx context.Context, records []store.Record) error {
 		r := records[i]
 		return []any{r.Time, text(r.RequestID), text(r.TokenID), text(r.Subject), text(r.Provider),
 			text(r.Model), text(r.Path), r.Status, r.Latency.Microseconds(), r.TTFB.Microseconds(),
-			r.PromptTokens, r.CompletionTokens, r.Estimated, r.BytesIn, r.BytesOut, text(r.ErrorCode)}, nil
+			r.PromptTokens, r.CompletionTokens, r.Estimated, r.BytesIn, r.BytesOut, text(r.ErrorCode),
+			text(r.UsageSource)}, nil
 	})
 	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"relayapi_request_log"}, logColumns, rows)
 	return s.fail(err)
@@ -54,7 +56,8 @@ func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Rec
 	ctx, cancel := s.op(ctx)
 	defer cancel()
 	const cols = `SELECT id, time, request_id, jti, subject, provider, model, path, status, latency_us, ttfb_us,
-	prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code FROM relayapi_request_log `
+	prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code, usage_source
+	FROM relayapi_request_log `
 	var rows pgx.Rows
 	var err error
 	if f.TokenID == "" {
@@ -90,7 +93,8 @@ func scanRecord(row pgx.CollectableRow) (logRow, error) {
 	var r logRow
 	var lat, ttfb int64
 	err := row.Scan(&r.id, &r.Time, &r.RequestID, &r.TokenID, &r.Subject, &r.Provider, &r.Model, &r.Path, &r.Status,
-		&lat, &ttfb, &r.PromptTokens, &r.CompletionTokens, &r.Estimated, &r.BytesIn, &r.BytesOut, &r.ErrorCode)
+		&lat, &ttfb, &r.PromptTokens, &r.CompletionTokens, &r.Estimated, &r.BytesIn, &r.BytesOut, &r.ErrorCode,
+		&r.UsageSource)
 	r.Latency, r.TTFB = time.Duration(lat)*time.Microsecond, time.Duration(ttfb)*time.Microsecond
 	return r, err
 }

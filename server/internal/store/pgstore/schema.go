@@ -73,6 +73,7 @@ var migrations = []string{
 	);
 	CREATE INDEX relayapi_request_log_jti ON relayapi_request_log (jti, id);
 	CREATE INDEX relayapi_request_log_time ON relayapi_request_log (time);`,
+	`ALTER TABLE relayapi_request_log ADD COLUMN usage_source text NOT NULL DEFAULT '';`,
 }
 
 // migrationLock is the advisory lock key ("relayapi" in ASCII) that

@@ -13,22 +13,23 @@ import (
 
 // logEntry is a Record as stored in a stream entry's one field "r".
 type logEntry struct {
-	Time      int64  `json:"t"`
-	RequestID string `json:"id,omitempty"`
-	TokenID   string `json:"jti,omitempty"`
-	Subject   string `json:"sub,omitempty"`
-	Provider  string `json:"p,omitempty"`
-	Model     string `json:"m,omitempty"`
-	Path      string `json:"path,omitempty"`
-	Status    int    `json:"st,omitempty"`
-	LatencyUS int64  `json:"lat,omitempty"`
-	TTFBUS    int64  `json:"ttfb,omitempty"`
-	Prompt    int64  `json:"pt,omitempty"`
-	Complete  int64  `json:"ct,omitempty"`
-	Estimated bool   `json:"est,omitempty"`
-	BytesIn   int64  `json:"bi,omitempty"`
-	BytesOut  int64  `json:"bo,omitempty"`
-	ErrorCode string `json:"err,omitempty"`
+	Time        int64  `json:"t"`
+	RequestID   string `json:"id,omitempty"`
+	TokenID     string `json:"jti,omitempty"`
+	Subject     string `json:"sub,omitempty"`
+	Provider    string `json:"p,omitempty"`
+	Model       string `json:"m,omitempty"`
+	Path        string `json:"path,omitempty"`
+	Status      int    `json:"st,omitempty"`
+	LatencyUS   int64  `json:"lat,omitempty"`
+	TTFBUS      int64  `json:"ttfb,omitempty"`
+	Prompt      int64  `json:"pt,omitempty"`
+	Complete    int64  `json:"ct,omitempty"`
+	Estimated   bool   `json:"est,omitempty"`
+	UsageSource string `json:"us,omitempty"`
+	BytesIn     int64  `json:"bi,omitempty"`
+	BytesOut    int64  `json:"bo,omitempty"`
+	ErrorCode   string `json:"err,omitempty"`
 }
 
 func entryOf(r store.Record) logEntry {
@@ -36,7 +37,7 @@ func entryOf(r store.Record) logEntry {
 		Time: r.Time.UnixMilli(), RequestID: r.RequestID, TokenID: r.TokenID, Subject: r.Subject,
 		Provider: r.Provider, Model: r.Model, Path: r.Path, Status: r.Status,
 		LatencyUS: r.Latency.Microseconds(), TTFBUS: r.TTFB.Microseconds(),
-		Prompt: r.PromptTokens, Complete: r.CompletionTokens, Estimated: r.Estimated,
+		Prompt: r.PromptTokens, Complete: r.CompletionTokens, Estimated: r.Estimated, UsageSource: r.UsageSource,
 		BytesIn: r.BytesIn, BytesOut: r.BytesOut, ErrorCode: r.ErrorCode,
 	}
 }
@@ -46,7 +47,7 @@ func (e logEntry) record() store.Record {
 		Time: time.UnixMilli(e.Time), RequestID: e.RequestID, TokenID: e.TokenID, Subject: e.Subject,
 		Provider: e.Provider, Model: e.Model, Path: e.Path, Status: e.Status,
 		Latency: time.Duration(e.LatencyUS) * time.Microsecond, TTFB: time.Duration(e.TTFBUS) * time.Microsecond,
-		PromptTokens: e.Prompt, CompletionTokens: e.Complete, Estimated: e.Estimated,
+		PromptTokens: e.Prompt, CompletionTokens: e.Complete, Estimated: e.Estimated, UsageSource: e.UsageSource,
 		BytesIn: e.BytesIn, BytesOut: e.BytesOut, ErrorCode: e.ErrorCode,
 	}
 }

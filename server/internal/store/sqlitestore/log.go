@@ -24,7 +24,7 @@ func (o logOp) apply(w *writer) error {
 		r := &o[i]
 		args = append(args, r.Time.UnixMilli(), r.RequestID, r.TokenID, r.Subject, r.Provider,
 			r.Model, r.Path, int64(r.Status), r.Latency.Microseconds(), r.TTFB.Microseconds(), r.PromptTokens,
-			r.CompletionTokens, r.Estimated, r.BytesIn, r.BytesOut, r.ErrorCode)
+			r.CompletionTokens, r.Estimated, r.BytesIn, r.BytesOut, r.ErrorCode, r.UsageSource)
 	}
 	err := w.stmts.insertLogs.exec(args)
 	clear(args) // keep no record alive

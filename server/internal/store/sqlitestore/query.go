@@ -90,7 +90,7 @@ func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Rec
 		}
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT id, time, request_id, jti, subject, provider, model, path, status,
-	latency_us, ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code
+	latency_us, ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code, usage_source
 FROM request_log WHERE (?1 = '' OR jti = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3`, f.TokenID, before, limit+1)
 	if err != nil {
 		return nil, "", unavailable(err)
@@ -102,7 +102,7 @@ FROM request_log WHERE (?1 = '' OR jti = ?1) AND id < ?2 ORDER BY id DESC LIMIT 
 		var r store.Record
 		var id, t, lat, ttfb int64
 		if err := rows.Scan(&id, &t, &r.RequestID, &r.TokenID, &r.Subject, &r.Provider, &r.Model, &r.Path, &r.Status,
-			&lat, &ttfb, &r.PromptTokens, &r.CompletionTokens, &r.Estimated, &r.BytesIn, &r.BytesOut, &r.ErrorCode); err != nil {
+			&lat, &ttfb, &r.PromptTokens, &r.CompletionTokens, &r.Estimated, &r.BytesIn, &r.BytesOut, &r.ErrorCode, &r.UsageSource); err != nil {
 			return nil, "", unavailable(err)
 		}
 		r.Time, r.Latency, r.TTFB = time.UnixMilli(t), time.Duration(lat)*time.Microsecond, time.Duration(ttfb)*time.Microsecond

@@ -68,6 +68,7 @@ var migrations = []string{
 	// logging a request once many tokens are in use: each batch dirtied
 	// one leaf page per token. request_log_time serves Prune.
 	`DROP INDEX IF EXISTS request_log_jti;`,
+	`ALTER TABLE request_log ADD COLUMN usage_source TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate applies the pending migrations on the writer's connection, before

@@ -10,7 +10,7 @@ import (
 // maxRowsPerStmt bounds a multi-row statement (see rowsStmt): binding and
 // running a statement costs about as much as the B-tree work of a short
 // row, and AUTOINCREMENT reads and writes sqlite_sequence once per
-// statement. Beyond 32 rows a request-log INSERT gains little; 16 columns
+// statement. Beyond 32 rows a request-log INSERT gains little; 17 columns
 // × 32 rows stays far below SQLite's parameter limit.
 const maxRowsPerStmt = 32
 
@@ -108,9 +108,10 @@ ON CONFLICT (jti) DO NOTHING`},
 		// IN (VALUES …) builds a temporary index per call: twice as slow
 		// for one row, slower for up to 32.
 		{&s.deleteLeases, 2, `DELETE FROM leases WHERE `, `(jti = ? AND lease_id = ?)`, ` OR `},
-		{&s.insertLogs, 16, `INSERT INTO request_log (time, request_id, jti, subject, provider, model, path, status,
-	latency_us, ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code) VALUES `,
-			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, `, `},
+		{&s.insertLogs, 17, `INSERT INTO request_log (time, request_id, jti, subject, provider, model, path, status,
+	latency_us, ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code,
+	usage_source) VALUES `,
+			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, `, `},
 	} {
 		r.dst.width = r.width
 		for rows := 1; rows <= maxRowsPerStmt; rows *= 2 {

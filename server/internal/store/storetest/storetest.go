@@ -298,14 +298,19 @@ func listing(t *testing.T, s store.Store) {
 }
 
 func requestLog(t *testing.T, s store.Store) {
+	// Every usage source round-trips, and "" stays "".
+	sources := []string{"", "provider", "reservation", "cut", "estimate"}
 	var recs []store.Record
 	for i := 0; i < 5; i++ {
 		recs = append(recs, store.Record{
 			Time: base.Add(time.Duration(i) * time.Second), RequestID: fmt.Sprintf("req-%d", i), TokenID: "logged",
 			Provider: "mock", Model: "m", Path: "/v1/chat/completions", Status: 200, Latency: time.Millisecond,
-			PromptTokens: 3, CompletionTokens: int64(i), Estimated: i == 4,
+			PromptTokens: 3, CompletionTokens: int64(i), Estimated: i == 4, UsageSource: sources[i],
 		})
 	}
+	recs = append(recs,
+		store.Record{Time: base, RequestID: "fixed", TokenID: "sourced", UsageSource: "fixed"},
+		store.Record{Time: base, RequestID: "free", TokenID: "sourced", UsageSource: "free"})
 	recs = append(recs, store.Record{Time: base, RequestID: "other", TokenID: "other"})
 	if err := s.Log(ctx, recs); err != nil {
 		t.Fatal(err)
@@ -317,9 +322,21 @@ func requestLog(t *testing.T, s store.Store) {
 	if page[0].RequestID != "req-4" || !page[0].Estimated || page[0].Latency != time.Millisecond {
 		t.Fatalf("newest first: %+v", page[0])
 	}
+	for i, r := range page {
+		if want := sources[4-i]; r.UsageSource != want {
+			t.Fatalf("%s: usage source %q, want %q", r.RequestID, r.UsageSource, want)
+		}
+	}
 	page, next, err = s.Requests(ctx, store.RecordFilter{TokenID: "logged", Limit: 3, Cursor: next})
 	if err != nil || len(page) != 2 || next != "" || page[1].RequestID != "req-0" {
 		t.Fatalf("second page %d %q %v", len(page), next, err)
+	}
+	if page[0].UsageSource != "provider" || page[1].UsageSource != "" {
+		t.Fatalf("second page usage sources %q %q", page[0].UsageSource, page[1].UsageSource)
+	}
+	page, _, err = s.Requests(ctx, store.RecordFilter{TokenID: "sourced"})
+	if err != nil || len(page) != 2 || page[0].UsageSource != "free" || page[1].UsageSource != "fixed" {
+		t.Fatalf("sourced: %+v %v", page, err)
 	}
 }
 
