@@ -36,6 +36,7 @@ var statuses = map[string]int{
 	"missing_token": 401, "invalid_token": 401, "token_expired": 401,
 	"token_not_yet_valid": 401, "token_revoked": 401,
 	"model_not_allowed": 403, "path_not_allowed": 403, "origin_not_allowed": 403, "ip_not_allowed": 403,
+	"endpoint_not_metered": 403, "parameter_not_metered": 403,
 	"call_limit_exceeded": 429, "budget_exceeded": 429, "rate_limited": 429, "concurrency_limited": 429,
 	"request_too_large": 413,
 	"unknown_provider":  400, "bad_request": 400,

@@ -37,9 +37,12 @@ type Config struct {
 
 	SubjectLimit SubjectLimit `json:"subject_limit"`
 	Accounting   Accounting   `json:"accounting"`
-	RequestLog   RequestLog   `json:"request_log"`
-	Metrics      Metrics      `json:"metrics"`
-	Upstream     Upstream     `json:"upstream"`
+	// Models override or add to the embedded model catalog (output
+	// limits, cap parameter), by model name.
+	Models     map[string]Model `json:"models,omitempty"`
+	RequestLog RequestLog       `json:"request_log"`
+	Metrics    Metrics          `json:"metrics"`
+	Upstream   Upstream         `json:"upstream"`
 }
 
 // SubjectLimit caps every end user (`sub`) across all of their tokens, so
@@ -59,6 +62,29 @@ type Accounting struct {
 	// LeaseTTL bounds a concurrency/budget lease between renewals; a relay
 	// that dies mid-stream frees the slot after at most this long.
 	LeaseTTL Duration `json:"lease_ttl"`
+	// OutputReserve bounds what a call without its own max_tokens may
+	// produce (per answer) on a token with a budget: the relay clamps it
+	// to this, and reserves that much. A call asking for more still gets
+	// up to the model's limit.
+	OutputReserve int64 `json:"output_reserve"`
+	// UnknownModelOutput is the output limit assumed for a model the
+	// catalog does not know.
+	UnknownModelOutput int64 `json:"unknown_model_output"`
+	// ServerSideContext is what happens on a budget token to a request
+	// that makes the provider read context the relay cannot count (a
+	// stored conversation, a file, server-side tools): "refuse", or
+	// "reserve" ServerSideContextTokens more for its prompt and settle
+	// from the provider's usage.
+	ServerSideContext       string `json:"server_side_context"`
+	ServerSideContextTokens int64  `json:"server_side_context_tokens"`
+}
+
+// Model overrides the catalog's figures for one model name.
+type Model struct {
+	MaxOutputTokens   int64  `json:"max_output_tokens,omitempty"`
+	ContextWindow     int64  `json:"context_window,omitempty"`
+	CapParam          string `json:"cap_param,omitempty"`
+	ImageOutputTokens int64  `json:"image_output_tokens,omitempty"`
 }
 
 // RequestLog configures the per-request log kept in the store.
@@ -101,6 +127,14 @@ type Provider struct {
 	// APIKeys are relay-held credentials, used round-robin for tokens that
 	// carry no api_key. Never inline: each names an env var or a file.
 	APIKeys []KeyRef `json:"api_keys,omitempty"`
+	// APIs are the API families the provider speaks (openai, anthropic,
+	// gemini, azure); empty keeps the built-in's, or all of them for a
+	// provider of the operator's own.
+	APIs []string `json:"apis,omitempty"`
+	// FixedCharges lets tokens with a budget reach endpoints whose usage
+	// the relay cannot meter, at a fixed charge in tokens per call:
+	// "METHOD /path" (with * wildcards) → tokens.
+	FixedCharges map[string]int64 `json:"fixed_charges,omitempty"`
 }
 
 // KeyRef points at a secret without containing it.
@@ -194,6 +228,8 @@ func Default() Config {
 		SubjectLimit: SubjectLimit{Calls: 0, Window: Duration(24 * time.Hour)},
 		Accounting: Accounting{
 			OnDisconnect: "cancel", DrainTimeout: Duration(2 * time.Minute), LeaseTTL: Duration(time.Minute),
+			OutputReserve: 8192, UnknownModelOutput: 32768,
+			ServerSideContext: "refuse", ServerSideContextTokens: 32768,
 		},
 		RequestLog: RequestLog{Enabled: true, Retention: Duration(30 * 24 * time.Hour)},
 		Metrics:    Metrics{Enabled: true},
@@ -394,6 +430,20 @@ func (c *Config) validateAccounting(bad func(string, string, ...any)) {
 	if c.Accounting.LeaseTTL < Duration(3*time.Second) {
 		bad("accounting.lease_ttl", "must be at least 3s (leases renew every third of it)")
 	}
+	if c.Accounting.OutputReserve < 1 || c.Accounting.UnknownModelOutput < 1 {
+		bad("accounting", "output_reserve and unknown_model_output must be at least 1")
+	}
+	if !oneOf(c.Accounting.ServerSideContext, "refuse", "reserve") {
+		bad("accounting.server_side_context", "%q is not refuse or reserve", c.Accounting.ServerSideContext)
+	}
+	if c.Accounting.ServerSideContextTokens < 1 {
+		bad("accounting.server_side_context_tokens", "must be at least 1")
+	}
+	for name, m := range c.Models {
+		if m.MaxOutputTokens < 0 || m.ContextWindow < 0 || m.ImageOutputTokens < 0 || !oneOf(m.CapParam, "", "max_tokens", "max_completion_tokens") {
+			bad("models."+name, "token counts must not be negative; cap_param is max_tokens or max_completion_tokens")
+		}
+	}
 	if c.RequestLog.Retention < Duration(time.Hour) {
 		bad("request_log.retention", "must be at least 1h")
 	}
@@ -420,8 +470,22 @@ func (p Provider) validate() error {
 			return fmt.Errorf("api_keys[%d] must name exactly one of env or file (never the key itself)", i)
 		}
 	}
+	for _, api := range p.APIs {
+		if !oneOf(api, APIFamilies...) {
+			return fmt.Errorf("apis: %q is not one of %s", api, strings.Join(APIFamilies, ", "))
+		}
+	}
+	for route, tokens := range p.FixedCharges {
+		method, path, ok := strings.Cut(route, " ")
+		if !ok || method == "" || method != strings.ToUpper(method) || !strings.HasPrefix(path, "/") || tokens < 1 {
+			return fmt.Errorf("fixed_charges: %q must be \"METHOD /path\" with a charge of at least 1 token", route)
+		}
+	}
 	return nil
 }
+
+// APIFamilies are the API dialects a provider may speak.
+var APIFamilies = []string{"openai", "anthropic", "gemini", "azure"}
 
 // AuthStyles are the ways a provider takes its API key.
 var AuthStyles = []string{"bearer", "x-api-key", "api-key", "x-goog-api-key", "none"}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/relayapi/relayapi/server/internal/config"
+	"github.com/relayapi/relayapi/server/internal/endpoint"
+	"github.com/relayapi/relayapi/server/internal/policy"
 )
 
 // Auth styles: how the real API key is presented upstream.
@@ -36,15 +38,36 @@ type Provider struct {
 	Auth   string
 	// DefaultHeaders are set upstream when the client did not send them.
 	DefaultHeaders map[string]string
+	// Families are the API dialects the provider speaks: the endpoint
+	// catalog resolves its requests among them.
+	Families []endpoint.Family
+	// ChatCapParam is the member that caps a chat answer when the relay
+	// adds one: OpenAI deprecated max_tokens for max_completion_tokens
+	// (and its reasoning models refuse max_tokens), while most
+	// OpenAI-compatible servers (vLLM, Ollama, DeepSeek, Groq…) know only
+	// max_tokens and would ignore the newer name, leaving the call uncapped.
+	ChatCapParam string
+	// FixedCharges price endpoints the relay cannot meter, for tokens
+	// with a budget.
+	FixedCharges []FixedCharge
+}
+
+// FixedCharge is the operator's price of one unmetered endpoint.
+type FixedCharge struct {
+	Method, Path string // Path may hold * wildcards
+	Tokens       int64
 }
 
 // builtins is the table of real providers. Azure has no fixed host: it is
 // listed so its auth style is known, and works once base_url is configured.
+// Anthropic and Gemini also serve OpenAI-compatible endpoints
+// (docs.anthropic.com/en/api/openai-sdk, ai.google.dev/gemini-api/docs/openai),
+// Azure its v1 API (/openai/v1/…) beside the deployment paths.
 var builtins = map[string]config.Provider{
 	"openai":     {BaseURL: "https://api.openai.com", Auth: AuthBearer},
-	"anthropic":  {BaseURL: "https://api.anthropic.com", Auth: AuthXAPIKey, Headers: map[string]string{"anthropic-version": anthropicVers}},
-	"gemini":     {BaseURL: "https://generativelanguage.googleapis.com", Auth: AuthGoogKey},
-	"azure":      {Auth: AuthAPIKey},
+	"anthropic":  {BaseURL: "https://api.anthropic.com", Auth: AuthXAPIKey, Headers: map[string]string{"anthropic-version": anthropicVers}, APIs: []string{"anthropic", "openai"}},
+	"gemini":     {BaseURL: "https://generativelanguage.googleapis.com", Auth: AuthGoogKey, APIs: []string{"gemini", "openai"}},
+	"azure":      {Auth: AuthAPIKey, APIs: []string{"azure", "openai"}},
 	"deepseek":   {BaseURL: "https://api.deepseek.com", Auth: AuthBearer},
 	"dashscope":  {BaseURL: "https://dashscope.aliyuncs.com/compatible-mode", Auth: AuthBearer},
 	"openrouter": {BaseURL: "https://openrouter.ai/api", Auth: AuthBearer},
@@ -74,6 +97,12 @@ func New(operator map[string]config.Provider) (*Registry, error) {
 		}
 		if p.Auth != "" {
 			base.Auth = p.Auth
+		}
+		if len(p.APIs) > 0 {
+			base.APIs = p.APIs
+		}
+		if len(p.FixedCharges) > 0 {
+			base.FixedCharges = p.FixedCharges
 		}
 		if len(p.Headers) > 0 {
 			headers := map[string]string{}
@@ -114,13 +143,49 @@ func build(name string, p config.Provider) (*Provider, error) {
 	for k, v := range p.Headers {
 		headers[http.CanonicalHeaderKey(k)] = v
 	}
+	chatCap := "max_tokens"
+	if name == "openai" {
+		chatCap = "max_completion_tokens"
+	}
 	return &Provider{
 		Name:           name,
 		Origin:         &url.URL{Scheme: u.Scheme, Host: u.Host},
 		Prefix:         strings.TrimSuffix(u.EscapedPath(), "/"),
 		Auth:           auth,
 		DefaultHeaders: headers,
+		Families:       families(name, p.APIs),
+		ChatCapParam:   chatCap,
+		FixedCharges:   fixedCharges(p.FixedCharges),
 	}, nil
+}
+
+// families are the provider's API dialects: as configured, OpenAI for a
+// built-in OpenAI-compatible provider, and every dialect for a provider
+// of the operator's own (a gateway may speak several).
+func families(name string, apis []string) []endpoint.Family {
+	if len(apis) == 0 {
+		if _, builtin := builtins[name]; builtin {
+			return []endpoint.Family{endpoint.OpenAI}
+		}
+		return endpoint.Families
+	}
+	out := make([]endpoint.Family, 0, len(apis))
+	for _, a := range apis {
+		if f, ok := endpoint.ParseFamily(a); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func fixedCharges(m map[string]int64) []FixedCharge {
+	out := make([]FixedCharge, 0, len(m))
+	for route, tokens := range m {
+		method, path, _ := strings.Cut(route, " ")
+		out = append(out, FixedCharge{Method: method, Path: path, Tokens: tokens})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Method+out[i].Path < out[j].Method+out[j].Path })
+	return out
 }
 
 // Lookup returns the provider of that name, or false.
@@ -154,4 +219,17 @@ func (p *Provider) SetAuth(h http.Header, key string) {
 	case AuthGoogKey:
 		h.Set("X-Goog-Api-Key", key)
 	}
+}
+
+// FixedCharge is the operator's price for an unmetered endpoint, 0 when
+// there is none. The longest matching pattern wins.
+func (p *Provider) FixedCharge(method, path string) int64 {
+	var tokens int64
+	best := -1
+	for _, f := range p.FixedCharges {
+		if f.Method == method && policy.Match(f.Path, path) && len(f.Path) > best {
+			tokens, best = f.Tokens, len(f.Path)
+		}
+	}
+	return tokens
 }

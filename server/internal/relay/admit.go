@@ -71,7 +71,10 @@ func (h *Handler) admit(ctx context.Context, c *token.Claims, promptEstimate, re
 
 // setRateHeaders writes the x-ratelimit-* headers OpenAI SDKs read, for
 // the limits the token carries. They replace the provider's own: what the
-// client must respect is the token's limit.
+// client must respect is the token's limit. The tokens left are what the
+// budget holds for other calls before this call's own reservation: a
+// client reading them learns what it may still spend, not what this
+// call's clamp happens to hold back until it settles.
 func setRateHeaders(hdr http.Header, c *token.Claims, g store.Grant) {
 	if c.RPM > 0 {
 		hdr.Set("X-Ratelimit-Limit-Requests", strconv.FormatInt(c.RPM, 10))
@@ -80,7 +83,7 @@ func setRateHeaders(hdr http.Header, c *token.Claims, g store.Grant) {
 	}
 	if c.TokenBudget > 0 {
 		hdr.Set("X-Ratelimit-Limit-Tokens", strconv.FormatInt(c.TokenBudget, 10))
-		hdr.Set("X-Ratelimit-Remaining-Tokens", strconv.FormatInt(max(g.BudgetRemaining, 0), 10))
+		hdr.Set("X-Ratelimit-Remaining-Tokens", strconv.FormatInt(max(g.BudgetRemaining+g.Reserved, 0), 10))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/credentials"
+	"github.com/relayapi/relayapi/server/internal/endpoint"
 	"github.com/relayapi/relayapi/server/internal/intake"
 	"github.com/relayapi/relayapi/server/internal/provider"
 	"github.com/relayapi/relayapi/server/internal/reqlog"
@@ -23,16 +24,28 @@ type call struct {
 	provider *provider.Provider
 	pool     *credentials.Pool // relay-held keys, nil when the token has one
 	found    intake.Found
+	path     string         // found.Path unescaped
+	route    endpoint.Route // what the endpoint catalog says of the request
 	format   usage.Format
 	stream   bool
 	origin   string // allowed origin to echo, "" for none
-	model    string // as forwarded (after model_map)
+	model    string // the model served: the path's, or the body's after model_map
 	body     []byte
 	fields   *reqlog.Fields
 	start    time.Time
 
+	// bodyModelMapped is what model_map puts in the body's "model".
+	bodyModelMapped string
+
 	grant          store.Grant
-	promptEstimate int64
+	promptEstimate int64 // reserved for the prompt
+	answers        int64 // choices the call asked for
+	capPerAnswer   int64 // the output cap forwarded, 0 for none
+	free           bool  // a free endpoint: charged nothing
+	fixed          int64 // an unmetered endpoint at the operator's fixed price
+	// clientUsage: the client asked for stream_options.include_usage;
+	// stripUsage: the relay asked for it, and takes it back out.
+	clientUsage, stripUsage bool
 
 	done chan struct{} // closed at settlement: stops lease renewal
 	// cancelUp cancels the upstream request (always set by rewrite); client
@@ -103,6 +116,17 @@ func (h *Handler) renewLease(c *call) {
 	}
 }
 
+// Usage sources, as the request log records them.
+const (
+	sourceProvider    = "provider"    // the provider's reported usage
+	sourceEstimate    = "estimate"    // the stream broke off or the client left: estimated
+	sourceReservation = "reservation" // a 2xx whose usage could not be read: the whole reservation
+	sourceCut         = "cut"         // a stream stopped past its cap: clamp or estimate, whichever is more
+	sourceFixed       = "fixed"       // an unmetered endpoint at the operator's price
+	sourceFree        = "free"        // an endpoint the provider does not bill
+	sourceRefund      = ""            // nothing charged, the call given back
+)
+
 // finish settles the call once the proxy is done with it.
 func (h *Handler) finish(c *call) {
 	if c.stopWatch != nil {
@@ -122,33 +146,53 @@ func (h *Handler) finish(c *call) {
 	c.mu.Unlock()
 	if m != nil {
 		m.stopIdle()
+		defer m.release()
 	}
-	if refund || m == nil {
-		h.settle(c, refund, 0, 0, false)
-		return
-	}
-	if !c.upstreamOK {
+	switch {
+	case refund || m == nil:
+		h.settle(c, refund, 0, 0, sourceRefund)
+	case !c.upstreamOK:
 		// Providers do not bill their 4xx answers.
-		h.settle(c, false, 0, 0, false)
-		return
+		h.settle(c, false, 0, 0, sourceRefund)
+	case c.free:
+		h.settle(c, false, 0, 0, sourceFree)
+	case c.fixed > 0:
+		h.settle(c, false, c.fixed, 0, sourceFixed)
+	default:
+		prompt, completion, source := h.charge(c, m)
+		h.settle(c, false, prompt, completion, source)
 	}
-	u := m.usage()
-	prompt, completion, estimated := u.Prompt, u.Completion, false
-	if !u.Reported {
-		// No usage from the provider (the client left mid-stream, or the
-		// endpoint reports none): charge the prompt estimate and what was
-		// streamed, and say so in the request log.
+}
+
+// charge is what a 2xx answer costs: the provider's reported usage when
+// the relay could read it; an estimate when the answer broke off (the
+// client left, the provider failed or fell silent); after a cut, the
+// clamp or the estimate, whichever is more; and otherwise — an answer
+// complete but without readable usage — the whole reservation: what the
+// relay cannot meter it does not give away.
+func (h *Handler) charge(c *call, m *meteredBody) (prompt, completion int64, source string) {
+	u, cut, broken := m.outcome()
+	switch {
+	case cut:
+		cu := m.cutUsage()
+		return cu.Prompt, cu.Completion, sourceCut
+	case u.Reported:
+		return u.Prompt, u.Completion, sourceProvider
+	case broken || c.claims.TokenBudget == 0:
+		prompt = u.Prompt
 		if prompt == 0 {
 			prompt = c.promptEstimate
 		}
-		estimated = prompt+completion > 0
+		return prompt, u.Completion, sourceEstimate
 	}
-	h.settle(c, false, prompt, completion, estimated)
+	h.log.Warn("no usage in a 2xx answer: charging the whole reservation",
+		"jti", c.claims.ID, "provider", c.provider.Name, "endpoint", c.route.Name)
+	return c.promptEstimate, max(c.grant.Reserved-c.promptEstimate, 0), sourceReservation
 }
 
 // settle records the end of the call in the store (always, exactly once),
 // the request log and the metrics.
-func (h *Handler) settle(c *call, refund bool, prompt, completion int64, estimated bool) {
+func (h *Handler) settle(c *call, refund bool, prompt, completion int64, source string) {
 	c.mu.Lock()
 	if c.settled {
 		c.mu.Unlock()
@@ -172,6 +216,11 @@ func (h *Handler) settle(c *call, refund bool, prompt, completion int64, estimat
 	if err != nil {
 		h.log.Error("settlement failed", "jti", c.claims.ID, "err", err)
 	}
+	estimated := source == sourceEstimate || source == sourceReservation || source == sourceCut
+	if prompt+completion == 0 && source == sourceEstimate {
+		estimated = false
+	}
 	c.fields.PromptTokens, c.fields.CompletionTokens, c.fields.Estimated = prompt, completion, estimated
+	c.fields.UsageSource = source
 	h.opts.Metrics.Tokens(c.provider.Name, c.model, prompt, completion, estimated)
 }

@@ -70,11 +70,40 @@ func (h *Handler) upstreamRequest(r *http.Request, c *call) *http.Request {
 		}
 	}
 	p.SetAuth(out.Header, c.claims.APIKey) // relay-held keys are set per attempt
-	if c.stream {
-		// A compressing upstream buffers; streams must flow per event.
-		out.Header.Set("Accept-Encoding", "identity")
-	}
+	out.Header.Set("Accept-Encoding", upstreamEncoding(r.Header, c.stream))
 	return out.WithContext(ctx)
+}
+
+// upstreamEncoding is the Accept-Encoding the provider gets: gzip when the
+// client accepts it (the relay meters a decompressed copy, the client gets
+// the provider's bytes), identity otherwise — never an encoding the relay
+// could not read (br, zstd: a usage the relay cannot read is charged in
+// full). Streams are always identity: a compressing upstream buffers, and
+// a budget stream is edited event by event.
+func upstreamEncoding(h http.Header, stream bool) string {
+	if !stream && acceptsGzip(h.Values("Accept-Encoding")) {
+		return "gzip"
+	}
+	return "identity"
+}
+
+// acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip, x-gzip or *
+// with a q-value above 0.
+func acceptsGzip(values []string) bool {
+	for _, v := range values {
+		for item := range strings.SplitSeq(v, ",") {
+			name, params, _ := strings.Cut(item, ";")
+			name = strings.ToLower(strings.TrimSpace(name))
+			if name != "gzip" && name != "x-gzip" && name != "*" {
+				continue
+			}
+			if q, ok := strings.CutPrefix(strings.ReplaceAll(strings.ToLower(params), " ", ""), "q="); ok && strings.Trim(q, "0.") == "" {
+				continue // q=0: not acceptable
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // copyRequestHeader keeps the client's end-to-end headers, minus its
@@ -129,7 +158,25 @@ func (h *Handler) modifyResponse(c *call, resp *http.Response) {
 		c.upstreamOK = true
 	}
 	eventStream := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
-	m := newMeteredBody(c, resp.Body, eventStream)
+	kind := meterNone
+	switch {
+	case !c.upstreamOK:
+	case eventStream:
+		kind = meterStream
+	default:
+		kind = meterJSON
+	}
+	encoding := contentEncoding(resp.Header)
+	if eventStream && encoding == "gzip" {
+		// Asked for identity, sent gzip: decode it for the client, so the
+		// stream can still be metered and edited event by event.
+		resp.Body = newGunzip(resp.Body)
+		resp.Header.Del("Content-Encoding")
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+		encoding = ""
+	}
+	m := newMeteredBody(c, resp.Body, kind, encoding)
 	c.mu.Lock()
 	c.meter = m
 	c.mu.Unlock()

@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"bytes"
 	"io"
 	"sync"
 	"time"
@@ -9,25 +8,30 @@ import (
 	"github.com/relayapi/relayapi/server/internal/usage"
 )
 
-// maxJSONUsageBody bounds how much of a non-streamed response is kept to
-// read its usage; larger answers (files, audio) are counted as unreported.
-const maxJSONUsageBody = 8 << 20
-
 // meteredBody sits between the provider's response body and the proxy's
-// copy loop: it feeds an SSE meter or keeps a bounded copy of a JSON body,
-// cuts a stream that would pass the token budget, and on a client that
-// left, drains the provider (drain mode) for its exact usage.
+// copy loop. It reads the usage of a 2xx answer whatever its size or
+// encoding — an SSE meter for streams, a streaming JSON scan for the rest
+// (on a decompressed copy when the provider compressed the answer); on a
+// budget token it edits the stream (events) and stops one that overruns
+// its cap; on a client that left, it drains the provider (drain mode) for
+// its exact usage.
 type meteredBody struct {
-	rc      io.ReadCloser
-	c       *call
-	sse     *usage.Meter
-	json    *bytes.Buffer
-	cap     int64 // completion cap from the budget, 0 = none
-	mu      sync.Mutex
-	eof     bool
-	cut     bool
-	bytes   int64
-	dropped bool // JSON body over maxJSONUsageBody
+	rc   io.ReadCloser
+	c    *call
+	sse  *usage.Meter     // event streams
+	json *usage.BodyMeter // other 2xx answers
+	// inflate feeds json a decompressed copy of a compressed answer.
+	inflate *inflater
+	// unreadable: the answer came in an encoding the relay cannot read,
+	// so its usage is unknown (and a budget is charged the reservation).
+	unreadable bool
+	edit       *eventEdit // budget streams: edited event by event
+	cap        int64      // completion cap from the budget, 0 = none
+
+	mu    sync.Mutex
+	eof   bool
+	cut   bool
+	bytes int64
 
 	// idle cancels the upstream when the provider sends nothing for
 	// Options.UpstreamIdle; stalled records that it did.
@@ -37,12 +41,31 @@ type meteredBody struct {
 	failed  bool // the upstream body failed (not EOF); its code is recorded
 }
 
-func newMeteredBody(c *call, rc io.ReadCloser, eventStream bool) *meteredBody {
+// meterKind is what kind of meter a response gets.
+type meterKind int
+
+const (
+	meterNone   meterKind = iota // not a 2xx: nothing to meter
+	meterStream                  // an event stream
+	meterJSON                    // any other answer
+)
+
+func newMeteredBody(c *call, rc io.ReadCloser, kind meterKind, encoding string) *meteredBody {
 	m := &meteredBody{rc: rc, c: c, cap: c.grant.CompletionCap}
-	if eventStream {
+	switch {
+	case kind == meterNone:
+	case encoding != "" && (kind == meterStream || encoding != "gzip"):
+		m.unreadable = true
+	case kind == meterStream:
 		m.sse = usage.NewMeter(c.format)
-	} else {
-		m.json = &bytes.Buffer{}
+		if c.claims.TokenBudget > 0 {
+			m.edit = newEventEdit(c)
+		}
+	case encoding == "gzip":
+		m.json = usage.NewBodyMeter(c.format)
+		m.inflate = newInflater(m.json)
+	default:
+		m.json = usage.NewBodyMeter(c.format)
 	}
 	if d := c.h.opts.UpstreamIdle; d > 0 && c.cancelUp != nil {
 		m.idleFor = d
@@ -66,14 +89,27 @@ func (m *meteredBody) stopIdle() {
 }
 
 func (m *meteredBody) Read(p []byte) (int, error) {
+	if m.edit != nil {
+		return m.readEdited(p)
+	}
+	n, err := m.pull(p)
+	if n > 0 {
+		m.mu.Lock()
+		m.observe(p[:n])
+		m.mu.Unlock()
+	}
+	return n, err
+}
+
+// pull reads the provider's body, keeping the idle timer and the outcome
+// (end, failure and why) up to date.
+func (m *meteredBody) pull(p []byte) (int, error) {
 	n, err := m.rc.Read(p)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if n > 0 {
-		if m.idle != nil && !m.stalled {
-			m.idle.Reset(m.idleFor)
-		}
-		m.observe(p[:n])
+	m.bytes += int64(n)
+	if n > 0 && m.idle != nil && !m.stalled {
+		m.idle.Reset(m.idleFor)
 	}
 	if err == io.EOF {
 		m.eof = true
@@ -89,31 +125,18 @@ func (m *meteredBody) Read(p []byte) (int, error) {
 			m.c.fields.Code = "upstream_unreachable"
 		}
 	}
-	if m.sse != nil && m.cap > 0 && !m.sse.Usage().Reported && m.sse.EstimatedCompletion() > m.cap {
-		// The provider ignored the clamped max_tokens: stop before the
-		// budget is overshot.
-		m.cut = true
-		m.c.fields.Code = "budget_exceeded"
-		return n, io.EOF
-	}
 	return n, err
 }
 
 func (m *meteredBody) observe(p []byte) {
-	m.bytes += int64(len(p))
-	if m.sse != nil {
+	switch {
+	case m.sse != nil:
 		_, _ = m.sse.Write(p)
-		return
+	case m.inflate != nil:
+		m.inflate.Write(p)
+	case m.json != nil:
+		_, _ = m.json.Write(p)
 	}
-	if m.dropped {
-		return
-	}
-	if m.json.Len()+len(p) > maxJSONUsageBody {
-		m.dropped = true
-		m.json = nil
-		return
-	}
-	m.json.Write(p)
 }
 
 // Close drains the rest of a stream when the client left early and the
@@ -126,7 +149,16 @@ func (m *meteredBody) Close() error {
 		// Bounded by DrainTimeout from when the client left (startDrain
 		// usually ran already, when the client's context ended).
 		m.c.startDrain()
-		_, _ = io.Copy(io.Discard, readerFunc(m.Read))
+		buf := make([]byte, copyBufferSize)
+		for {
+			n, err := m.pull(buf)
+			m.mu.Lock()
+			m.observe(buf[:n])
+			m.mu.Unlock()
+			if err != nil {
+				break
+			}
+		}
 	}
 	m.stopIdle()
 	return m.rc.Close()
@@ -140,20 +172,29 @@ func (m *meteredBody) WaitReadable() {
 	}
 }
 
-type readerFunc func([]byte) (int, error)
-
-func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
-
-// usage reports what the response said about tokens.
-func (m *meteredBody) usage() usage.Usage {
+// outcome reports what the answer said about tokens, whether the relay
+// cut the stream, and whether the answer broke off before its end (the
+// client left, the provider failed or stalled).
+func (m *meteredBody) outcome() (u usage.Usage, cut, broken bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.sse != nil {
+	switch {
+	case m.unreadable:
+	case m.sse != nil:
 		_ = m.sse.Close()
-		return m.sse.Usage()
+		u = m.sse.Usage()
+	case m.json != nil:
+		if m.inflate != nil {
+			m.inflate.Close()
+		}
+		u = m.json.Usage()
 	}
-	if m.json == nil {
-		return usage.Usage{}
+	return u, m.cut, m.failed || !m.eof
+}
+
+// release stops what the meter runs on its own (the decompressor).
+func (m *meteredBody) release() {
+	if m.inflate != nil {
+		m.inflate.Close()
 	}
-	return usage.FromJSON(m.c.format, m.json.Bytes())
 }

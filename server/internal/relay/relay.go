@@ -17,7 +17,9 @@ import (
 
 	"github.com/relayapi/relayapi/server/internal/apierror"
 	"github.com/relayapi/relayapi/server/internal/credentials"
+	"github.com/relayapi/relayapi/server/internal/endpoint"
 	"github.com/relayapi/relayapi/server/internal/metrics"
+	"github.com/relayapi/relayapi/server/internal/modelinfo"
 	"github.com/relayapi/relayapi/server/internal/policy"
 	"github.com/relayapi/relayapi/server/internal/provider"
 	"github.com/relayapi/relayapi/server/internal/requestlog"
@@ -64,12 +66,23 @@ type Options struct {
 	// FailOpen forwards calls unmetered while the store is unreachable
 	// (weaker: no limit holds meanwhile); otherwise they get 503.
 	FailOpen bool
+	// Endpoints resolves requests (nil: endpoint.Default()); Models
+	// knows the models' output limits (nil: the embedded catalog).
+	Endpoints *endpoint.Catalog
+	Models    *modelinfo.Catalog
+	// Budget prices calls on tokens with a token_budget (zero value:
+	// DefaultBudget).
+	Budget Budget
 	// Metrics and RequestLog are optional.
 	Metrics    *metrics.Metrics
 	RequestLog *requestlog.Writer
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultUnknownModelOutput is the output limit assumed for a model the
+// catalog does not know, when Options.Models is unset.
+const DefaultUnknownModelOutput = 32768
 
 // DefaultUpstreamIdle is Options.UpstreamIdle when unset: far longer than
 // any provider stays silent mid-answer (they send keep-alive events).
@@ -95,6 +108,17 @@ func New(opts Options) (*Handler, error) {
 	}
 	if opts.UpstreamIdle == 0 {
 		opts.UpstreamIdle = DefaultUpstreamIdle
+	}
+	if opts.Endpoints == nil {
+		opts.Endpoints = endpoint.Default()
+	}
+	if opts.Models == nil {
+		if opts.Models, err = modelinfo.New(nil, DefaultUnknownModelOutput); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Budget == (Budget{}) {
+		opts.Budget = DefaultBudget
 	}
 	h := &Handler{opts: opts, cache: cache, log: opts.Logger, now: opts.Now}
 	if h.now == nil {

@@ -2,7 +2,6 @@ package relay
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -10,12 +9,12 @@ import (
 	"strconv"
 
 	"github.com/relayapi/relayapi/server/internal/apierror"
+	"github.com/relayapi/relayapi/server/internal/endpoint"
 	"github.com/relayapi/relayapi/server/internal/intake"
 	"github.com/relayapi/relayapi/server/internal/policy"
 	"github.com/relayapi/relayapi/server/internal/reqbody"
 	"github.com/relayapi/relayapi/server/internal/reqlog"
 	"github.com/relayapi/relayapi/server/internal/rewrite"
-	"github.com/relayapi/relayapi/server/internal/usage"
 )
 
 // ServeHTTP handles a request whose escaped path (base path removed) is in
@@ -79,20 +78,23 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, fields *reqlog
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	info, apiErr := h.checkRequest(r, tok, found, body, originOK)
+	path, _ := url.PathUnescape(found.Path)
+	route := h.opts.Endpoints.Resolve(prov.Families, r.Method, path)
+	info, apiErr := h.checkRequest(r, tok, path, route, body, originOK)
 	if apiErr != nil {
 		return nil, apiErr
 	}
 	c := &call{
-		h: h, claims: claims, provider: prov, found: found, stream: info.Stream, origin: origin,
-		format: usage.FormatForPath(found.Path), fields: fields, model: info.Model, start: h.now(),
+		h: h, claims: claims, provider: prov, found: found, path: path, route: route,
+		stream: info.Stream || route.StreamInPath, origin: origin,
+		format: route.Format, fields: fields, model: info.Model, start: h.now(),
 		done: make(chan struct{}),
 	}
 	fields.BytesIn = int64(len(body))
 	if claims.APIKey == "" {
 		c.pool = pool
 	}
-	apiErr = h.admitAndRewrite(r.Context(), c, body)
+	apiErr = h.admitAndRewrite(r, c, body)
 	setRateHeaders(w.Header(), claims, c.grant)
 	if apiErr != nil {
 		return nil, apiErr
@@ -102,39 +104,46 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, fields *reqlog
 
 var errNoCredential = apierror.New("unknown_provider", "The token carries no API key and the relay holds none for its provider.")
 
-// admitAndRewrite reserves the call in the store, then applies model_map,
-// the max_tokens clamp (token claim and budget) and usage reporting to the
-// body. A body that cannot be rewritten gives the call back.
-func (h *Handler) admitAndRewrite(ctx context.Context, c *call, body []byte) *apierror.Error {
+// admitAndRewrite prices the call, reserves it in the store, then applies
+// model_map, the output cap (token claim, budget, model limit) and usage
+// reporting to the body. A body that cannot be rewritten gives the call
+// back.
+func (h *Handler) admitAndRewrite(r *http.Request, c *call, body []byte) *apierror.Error {
 	claims := c.claims
-	var estimate, requested int64
-	if claims.TokenBudget > 0 {
-		estimate = rewrite.EstimatePromptTokens(c.format, body)
-		requested = rewrite.RequestedMaxTokens(c.format, body)
-		if claims.MaxTokens > 0 && (requested == 0 || claims.MaxTokens < requested) {
-			requested = claims.MaxTokens
-		}
+	if mapped, ok := claims.ModelMap[c.model]; ok && c.route.PathModel == "" {
+		c.bodyModelMapped, c.model = mapped, mapped
 	}
-	grant, apiErr := h.admit(ctx, claims, estimate, requested)
-	c.grant, c.promptEstimate = grant, estimate
+	p, apiErr := h.price(c, r, body)
 	if apiErr != nil {
 		return apiErr
 	}
-	plan := rewrite.Plan{MaxTokens: claims.MaxTokens, Path: c.found.Path}
-	if grant.CompletionCap > 0 && (plan.MaxTokens == 0 || grant.CompletionCap < plan.MaxTokens) {
-		plan.MaxTokens = grant.CompletionCap
+	grant, apiErr := h.admit(r.Context(), claims, p.prompt, p.requested)
+	c.grant, c.promptEstimate, c.answers = grant, p.prompt, p.answers
+	c.free, c.fixed = p.free, p.fixed
+	if apiErr != nil {
+		return apiErr
 	}
-	if mapped, ok := claims.ModelMap[c.model]; ok {
-		plan.Model, c.model = mapped, mapped
+	perAnswer, apiErr := grantedPerAnswer(c, p)
+	if apiErr != nil {
+		h.settle(c, true, 0, 0, sourceRefund)
+		return apiErr
+	}
+	plan := rewrite.Plan{Route: c.route, Model: c.bodyModelMapped, CapParam: p.capParam}
+	if c.route.Caps() {
+		plan.MaxTokens = perAnswer
 	}
 	// Without the final usage chunk a streamed call could only be
-	// estimated: ask for it whenever the token is metered by tokens.
-	plan.IncludeUsage = c.stream && c.format == usage.OpenAI && claims.TokenBudget > 0
-	out, _, err := rewrite.Apply(c.format, body, plan)
+	// estimated: ask for it whenever the token is metered by tokens, and
+	// take it out of the stream again when the client did not ask.
+	plan.IncludeUsage = c.stream && claims.TokenBudget > 0 && c.route.IsMetered() && c.route.IncludeUsage
+	c.clientUsage = p.facts.IncludeUsage
+	c.stripUsage = plan.IncludeUsage && !p.facts.IncludeUsage
+	c.capPerAnswer = perAnswer
+	out, _, err := rewrite.Apply(body, plan)
 	if err != nil {
 		if plan.Model != "" || plan.MaxTokens > 0 || plan.IncludeUsage {
-			h.settle(c, true, 0, 0, false)
-			return apierror.New("bad_request", "The request body must be a JSON object for this token's limits.")
+			h.settle(c, true, 0, 0, sourceRefund)
+			return errNotObject
 		}
 		out = body
 	}
@@ -144,8 +153,10 @@ func (h *Handler) admitAndRewrite(ctx context.Context, c *call, body []byte) *ap
 }
 
 // checkRequest applies the token's restrictions: path, origin, IP, model.
-func (h *Handler) checkRequest(r *http.Request, tok *policy.Token, found intake.Found, body []byte, originOK bool) (reqbody.Info, *apierror.Error) {
-	path, _ := url.PathUnescape(found.Path)
+// A model is checked wherever the request names it: in the body and in
+// the path (Gemini's models/{model}:…, Azure's deployments/{model}/…,
+// which pick the model whatever the body says).
+func (h *Handler) checkRequest(r *http.Request, tok *policy.Token, path string, route endpoint.Route, body []byte, originOK bool) (reqbody.Info, *apierror.Error) {
 	if !tok.PathAllowed(path) {
 		return reqbody.Info{}, apierror.New("path_not_allowed", "The token does not allow this endpoint.")
 	}
@@ -159,14 +170,22 @@ func (h *Handler) checkRequest(r *http.Request, tok *policy.Token, found intake.
 	switch {
 	case errors.Is(err, reqbody.ErrModelNotString):
 		return info, apierror.New("bad_request", `The body's "model" must be a string.`)
+	case errors.Is(err, reqbody.ErrAmbiguous):
+		return info, errAmbiguous
 	case err != nil && tok.RestrictsModels():
 		return info, apierror.New("bad_request", "The body could not be read to find the model.")
 	}
-	if info.Model == "" {
-		info.Model = reqbody.ModelFromPath(path)
+	pathModel := route.PathModel
+	if !route.Known() {
+		pathModel = reqbody.ModelFromPath(path)
 	}
-	if !tok.ModelAllowed(info.Model) && (info.Model != "" || r.Method != http.MethodGet) {
+	named := info.Model != "" || pathModel != ""
+	if (info.Model != "" && !tok.ModelAllowed(info.Model)) || (pathModel != "" && !tok.ModelAllowed(pathModel)) ||
+		(!named && !tok.ModelAllowed("") && r.Method != http.MethodGet) {
 		return info, apierror.New("model_not_allowed", "The token does not allow this model.")
+	}
+	if pathModel != "" {
+		info.Model = pathModel // the path decides what is served
 	}
 	return info, nil
 }

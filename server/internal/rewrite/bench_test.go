@@ -3,8 +3,6 @@ package rewrite
 import (
 	"strings"
 	"testing"
-
-	"github.com/relayapi/relayapi/server/internal/usage"
 )
 
 // imageBody is a chat request carrying a 1 MB base64 image.
@@ -12,11 +10,11 @@ var imageBody = []byte(`{"model":"fast","messages":[{"role":"user","content":[{"
 	strings.Repeat("iVBORw0KGgoAAAANSUhEUgAA", 1<<20/24) + `"}}]}],"stream":true}`)
 
 func BenchmarkApplyImageBody(b *testing.B) {
-	plan := Plan{Model: "gpt-4o", MaxTokens: 100, IncludeUsage: true}
+	plan := Plan{Route: chat, Model: "gpt-4o", MaxTokens: 100, IncludeUsage: true}
 	b.SetBytes(int64(len(imageBody)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_, _, _ = Apply(usage.OpenAI, imageBody, plan)
+		_, _, _ = Apply(imageBody, plan)
 	}
 }
 
@@ -24,6 +22,6 @@ func BenchmarkEstimateImageBody(b *testing.B) {
 	b.SetBytes(int64(len(imageBody)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = EstimatePromptTokens(usage.OpenAI, imageBody)
+		_ = EstimatePromptTokens(imageBody)
 	}
 }

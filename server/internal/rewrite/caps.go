@@ -3,42 +3,75 @@ package rewrite
 import (
 	"math"
 	"strconv"
-	"strings"
 
+	"github.com/relayapi/relayapi/server/internal/endpoint"
 	"github.com/relayapi/relayapi/server/internal/usage"
 )
 
-// capKeys are the members that bound the completion in each format:
-// chat's legacy max_tokens and newer max_completion_tokens, and the
-// Responses API's max_output_tokens. Anthropic has max_tokens only.
-func capKeys(f usage.Format) []string {
-	if f == usage.Anthropic {
-		return []string{"max_tokens"}
-	}
-	return []string{"max_tokens", "max_completion_tokens", "max_output_tokens"}
-}
+// openAICaps are OpenAI's names for an answer's bound: chat's legacy
+// max_tokens and newer max_completion_tokens, the Responses API's
+// max_output_tokens. Every OpenAI-format request has all three clamped,
+// whatever its endpoint: a lenient OpenAI-compatible server may read any.
+var openAICaps = []string{"max_tokens", "max_completion_tokens", "max_output_tokens"}
 
-func isCapKey(f usage.Format, rawKey []byte) bool {
-	for _, k := range capKeys(f) {
-		if keyIs(rawKey, k) {
-			return true
+// geminiCaps are generationConfig's bound in both spellings the Gemini
+// API accepts: proto3 JSON parsers take the lowerCamelCase name and the
+// proto field name alike (protobuf.dev/programming-guides/json).
+var (
+	geminiConfigKeys = []string{"generationConfig", "generation_config"}
+	geminiCaps       = []string{"maxOutputTokens", "max_output_tokens"}
+	geminiCount      = []string{"candidateCount", "candidate_count"}
+)
+
+// capMembers are the members that bound an answer on the plan's route.
+func capMembers(r endpoint.Route) []string {
+	if !r.Known() {
+		return nil
+	}
+	switch r.Cap {
+	case endpoint.ChatCap, endpoint.ResponsesCap, endpoint.MaxTokensCap:
+		if r.Format == usage.Anthropic {
+			return []string{"max_tokens"} // Anthropic refuses unknown members
 		}
+		return openAICaps
 	}
-	return false
+	return nil
 }
 
-// capTokens clamps every cap member above limit down to it; one that is
-// no number (a string, say) is replaced too, in case a lenient provider
-// reads it. A null cap
-// means "no cap" and is set only when no other cap is given. With none at
-// all, one is added where the endpoint takes it.
-func (o object) capTokens(f usage.Format, kind endpoint, limit int64, model string) (object, bool) {
-	if limit <= 0 {
+// memberToAdd names the member that caps a request which has none.
+func memberToAdd(p Plan) string {
+	switch p.Route.Cap {
+	case endpoint.ChatCap:
+		if p.CapParam != "" {
+			return p.CapParam
+		}
+		return "max_tokens"
+	case endpoint.MaxTokensCap:
+		return "max_tokens"
+	case endpoint.ResponsesCap:
+		return "max_output_tokens"
+	}
+	return "" // embeddings, images, audio…: no answer length to bound
+}
+
+func (o object) capTokens(p Plan) (object, bool) {
+	if p.MaxTokens <= 0 || !p.Route.Known() {
 		return o, false
 	}
+	if p.Route.Cap == endpoint.GeminiCap {
+		return o.capGemini(p.MaxTokens)
+	}
+	return o.clamp(capMembers(p.Route), memberToAdd(p), p.MaxTokens)
+}
+
+// clamp lowers every member named in keys that is above limit; one that
+// is no number (a string, say) is replaced too, in case a lenient
+// provider reads it. A null cap means "no cap" and is set only when no
+// other cap is given. With none at all, add is added (when not "").
+func (o object) clamp(keys []string, add string, limit int64) (object, bool) {
 	changed, capped, firstNull := false, false, -1
 	for i := range o {
-		if !isCapKey(f, o[i].key) {
+		if !keyIsAny(o[i].key, keys) {
 			continue
 		}
 		if string(o[i].value) == "null" {
@@ -58,42 +91,38 @@ func (o object) capTokens(f usage.Format, kind endpoint, limit int64, model stri
 	case firstNull >= 0:
 		o[firstNull].value = strconv.AppendInt(nil, limit, 10)
 		return o, true
-	}
-	key := capKeyToAdd(kind, model)
-	if key == "" {
+	case add == "":
 		return o, false
 	}
-	return o.add(key, strconv.AppendInt(nil, limit, 10)), true
+	return o.add(add, strconv.AppendInt(nil, limit, 10)), true
 }
 
-// capKeyToAdd names the member that caps a request which has none. Chat
-// gets max_tokens, not max_completion_tokens: many OpenAI-compatible
-// providers (vLLM, Ollama, older gateways) do not know the newer name and
-// would ignore it, leaving the call uncapped. OpenAI's reasoning models
-// are the exception: they refuse max_tokens with a 400.
-func capKeyToAdd(kind endpoint, model string) string {
-	switch kind {
-	case chatEndpoint:
-		if refusesMaxTokens(model) {
-			return "max_completion_tokens"
+// capGemini bounds generationConfig.maxOutputTokens in every
+// generationConfig member, adding one when there is none.
+func (o object) capGemini(limit int64) (object, bool) {
+	found, changed := false, false
+	for i := range o {
+		if !keyIsAny(o[i].key, geminiConfigKeys) {
+			continue
 		}
-		return "max_tokens"
-	case completionsEndpoint, messagesEndpoint:
-		return "max_tokens"
-	case responsesEndpoint:
-		return "max_output_tokens"
+		found = true
+		cfg, err := parseObject(o[i].value)
+		if err != nil { // null, or not an object: the provider would refuse it
+			o[i].value, changed = geminiConfig(limit), true
+			continue
+		}
+		if cfg, ok := cfg.clamp(geminiCaps, "maxOutputTokens", limit); ok {
+			o[i].value, changed = cfg.encode(len(o[i].value)+24), true
+		}
 	}
-	return "" // embeddings, images, audio…: no completion to cap
+	if !found {
+		return o.add("generationConfig", geminiConfig(limit)), true
+	}
+	return o, changed
 }
 
-// refusesMaxTokens matches OpenAI's o-series (o1, o3-mini, o4-mini…) and
-// gpt-5 family by name.
-func refusesMaxTokens(model string) bool {
-	if strings.HasPrefix(model, "gpt-5") {
-		return true
-	}
-	return len(model) >= 2 && model[0] == 'o' && model[1] >= '1' && model[1] <= '9' &&
-		(len(model) == 2 || model[2] == '-')
+func geminiConfig(limit int64) []byte {
+	return append(strconv.AppendInt([]byte(`{"maxOutputTokens":`), limit, 10), '}')
 }
 
 // number reads a raw JSON number without losing it to a type: only
@@ -103,22 +132,16 @@ func number(raw []byte) (float64, bool) {
 	return n, err == nil && !math.IsNaN(n) && !math.IsInf(n, 0)
 }
 
-// RequestedMaxTokens is the completion cap the body asks for: the largest
-// cap member present, rounded up, or 0 when there is none (or the body
-// cannot be read).
-func RequestedMaxTokens(f usage.Format, body []byte) int64 {
-	o, err := parseObject(body)
-	if err != nil {
-		return 0
+// count reads a count the way a lenient (pydantic, proto3 JSON) server
+// would: a number, or a string holding one, rounded up; ok is false for
+// anything else.
+func count(raw []byte) (n int64, ok bool) {
+	if len(raw) > 0 && raw[0] == '"' {
+		raw = []byte(stringValue(raw))
 	}
-	var most int64
-	for _, m := range o {
-		if !isCapKey(f, m.key) {
-			continue
-		}
-		if n, ok := number(m.value); ok && n > 0 {
-			most = max(most, int64(min(math.Ceil(n), math.MaxInt64/2)))
-		}
+	f, ok := number(raw)
+	if !ok {
+		return 0, false
 	}
-	return most
+	return int64(min(max(math.Ceil(f), 0), math.MaxInt64/4)), true
 }

@@ -1,10 +1,6 @@
 package rewrite
 
-import (
-	"bytes"
-
-	"github.com/relayapi/relayapi/server/internal/usage"
-)
+import "bytes"
 
 // The prompt estimate reserves budget before a call, so a hard token cap
 // is not overshot: it must rather over- than under-estimate. BPE tokens
@@ -12,15 +8,20 @@ import (
 // CJK ~1.5–3 (3 UTF-8 bytes a character, often one token per character or
 // less) — so text bytes / 2 errs high for both. Chat templates add a few
 // tokens per message and per request. An image costs what its resolution
-// says, which the body does not: a fixed imageTokens (a 1024×1024 image is
-// ~765 tokens on OpenAI, ~1,400 on Anthropic; larger ones up to ~1,600);
-// the settle from the provider's usage corrects it. Other binary parts
-// (audio, files) are counted as text, which over-reserves: the safe side.
+// says, which the body does not: a fixed imageTokens, above what one image
+// costs on the models we know (OpenAI high detail ≤ ~1,100 for gpt-4o and
+// ~2,500 for the gpt-4.1-mini patch models, Anthropic ≤ ~1,600, Gemini 258
+// a 768-pixel tile); the settle from the provider's usage corrects it.
+// Other binary parts (audio, files) are counted as text, which
+// over-reserves: the safe side. Members the estimate does not know
+// (tools, response_format and json schemas, tool_choice, metadata…) are
+// counted at their raw size: the provider may well render them into the
+// prompt.
 const (
 	bytesPerToken = 2
 	messageTokens = 8
 	requestTokens = 16
-	imageTokens   = 1000
+	imageTokens   = 2500
 	numberBytes   = 2 // a token id in a pre-tokenised prompt: one token
 	// Deeper values are counted by their raw size: real bodies nest ~7
 	// deep, and each level rescans its value, so the bound keeps the
@@ -29,13 +30,9 @@ const (
 )
 
 // EstimatePromptTokens is a conservative estimate of the prompt tokens of
-// a chat, messages, responses, completions or embeddings request: the
-// text of messages, system, prompt, input and instructions plus the raw
-// JSON of tools, at bytes/2, plus per-message and per-request overheads
-// and a fixed cost per image. A body that is not a JSON object counts as
-// all text. An empty body is 0; any other is at least 1. Both formats
-// name these members alike, so f only documents the caller's intent.
-func EstimatePromptTokens(f usage.Format, body []byte) int64 {
+// a request body (see estimateObject). A body that is not a JSON object
+// counts as all text. An empty body is 0; any other is at least 1.
+func EstimatePromptTokens(body []byte) int64 {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return 0
 	}
@@ -43,6 +40,14 @@ func EstimatePromptTokens(f usage.Format, body []byte) int64 {
 	if err != nil {
 		return ceilDiv(int64(len(body)), bytesPerToken) + requestTokens
 	}
+	return estimateObject(o)
+}
+
+// estimateObject estimates the text of messages, contents, system,
+// prompt, input and instructions at bytes/2, plus per-message and
+// per-request overheads and a fixed cost per image, plus every other
+// member at its raw size/2 — except the few that are never prompt text.
+func estimateObject(o object) int64 {
 	var s promptSize
 	for _, m := range o {
 		s.addMember(m)
@@ -57,15 +62,19 @@ type promptSize struct {
 	images   int64
 }
 
+// notPrompt are members that never reach the prompt.
+var notPrompt = []string{"model", "stream", "stream_options", "n", "best_of", "max_tokens", "max_completion_tokens",
+	"max_output_tokens", "temperature", "top_p", "top_k", "seed", "user", "store", "metadata", "logit_bias",
+	"generationConfig", "generation_config", "safetySettings", "safety_settings"}
+
 func (s *promptSize) addMember(m member) {
 	switch {
-	case keyIs(m.key, "messages"):
-		s.addItems(m.value)
-	case keyIs(m.key, "input"):
-		s.addItems(m.value) // Responses API input items are messages too
-	case keyIs(m.key, "system"), keyIs(m.key, "prompt"), keyIs(m.key, "instructions"):
+	case keyIsAny(m.key, []string{"messages", "input", "contents"}):
+		s.addItems(m.value) // chat messages, Responses input items, Gemini contents
+	case keyIsAny(m.key, []string{"system", "prompt", "instructions", "systemInstruction", "system_instruction"}):
 		s.add(measure(m.value, 0))
-	case keyIs(m.key, "tools"), keyIs(m.key, "functions"):
+	case keyIsAny(m.key, notPrompt):
+	default:
 		s.text += int64(len(m.value))
 	}
 }
@@ -112,11 +121,12 @@ func measure(v []byte, depth int) (text, images int64) {
 }
 
 // measureObject counts an image part ({"type":"image_url"|"image"|
-// "input_image", …}) as one image, ignoring its (base64 or URL) bytes.
+// "input_image", …}, or Gemini's {"inlineData":{"mimeType":"image/…"}})
+// as one image, ignoring its (base64 or URL) bytes.
 func measureObject(v []byte, depth int) (text, images int64) {
 	image := false
 	for k, val := range objectMembers(v) {
-		if keyIs(k, "type") && isImageType(val) {
+		if (keyIs(k, "type") && isImageType(val)) || (keyIsAny(k, []string{"inlineData", "inline_data"}) && isInlineImage(val)) {
 			image = true
 		}
 		t, i := measure(val, depth+1)
@@ -134,6 +144,20 @@ func measureArray(v []byte, depth int) (text, images int64) {
 		text, images = text+t, images+i
 	}
 	return text, images
+}
+
+// isInlineImage reports a Gemini Blob whose MIME type is an image.
+func isInlineImage(raw []byte) bool {
+	blob, err := parseObject(raw)
+	if err != nil {
+		return false
+	}
+	for _, k := range []string{"mimeType", "mime_type"} {
+		if len(stringValue(blob.get(k))) > 6 && stringValue(blob.get(k))[:6] == "image/" {
+			return true
+		}
+	}
+	return false
 }
 
 func isImageType(raw []byte) bool {

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/relayapi/relayapi/server/internal/usage"
 )
 
-func estimate(body string) int64 { return EstimatePromptTokens(usage.OpenAI, []byte(body)) }
+func estimate(body string) int64 { return EstimatePromptTokens([]byte(body)) }
 
 func TestEstimateCountsEnglishAtTwoBytesPerTokenPlusOverheads(t *testing.T) {
 	text := "The quick brown fox jumps over the lazy dog." // 44 bytes, ~10 real tokens

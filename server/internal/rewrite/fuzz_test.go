@@ -2,27 +2,25 @@ package rewrite
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
-	"github.com/relayapi/relayapi/server/internal/usage"
+	"github.com/relayapi/relayapi/server/internal/endpoint"
 )
 
 // FuzzApply: Apply never panics; a rewrite is valid JSON, and "no change"
 // hands back the very same slice. The estimators never panic either.
 func FuzzApply(f *testing.F) {
 	for _, c := range applyCases {
-		f.Add([]byte(c.body), c.plan.Model, c.plan.MaxTokens, c.plan.IncludeUsage, c.plan.Path, c.format == usage.Anthropic)
+		f.Add([]byte(c.body), c.plan.Model, c.plan.MaxTokens, c.plan.IncludeUsage, pathOf(c.plan.Route), c.plan.CapParam)
 	}
-	f.Add([]byte(`{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:x"}}]}],"stream":true}`), "m\"<>", int64(7), true, "", false)
-	f.Fuzz(func(t *testing.T, body []byte, model string, maxTokens int64, includeUsage bool, path string, anthropic bool) {
-		format := usage.OpenAI
-		if anthropic {
-			format = usage.Anthropic
-		}
-		_ = EstimatePromptTokens(format, body)
-		_ = RequestedMaxTokens(format, body)
-		plan := Plan{Model: model, MaxTokens: maxTokens, IncludeUsage: includeUsage, Path: path}
-		out, changed, err := Apply(format, body, plan)
+	f.Add([]byte(`{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:x"}}]}],"stream":true}`), "m\"<>", int64(7), true, "/v1/chat/completions", "")
+	f.Fuzz(func(t *testing.T, body []byte, model string, maxTokens int64, includeUsage bool, path, capParam string) {
+		r := route(path)
+		_ = EstimatePromptTokens(body)
+		_, _ = Inspect(r, body)
+		plan := Plan{Route: r, Model: model, MaxTokens: maxTokens, IncludeUsage: includeUsage, CapParam: capParam}
+		out, changed, err := Apply(body, plan)
 		switch {
 		case err != nil:
 			return
@@ -40,7 +38,8 @@ func FuzzApply(f *testing.F) {
 // assertSameOtherMembers checks that members Apply does not own survive
 // with their exact bytes.
 func assertSameOtherMembers(t *testing.T, before, after []byte) {
-	owned := map[string]bool{"model": true, "max_tokens": true, "max_completion_tokens": true, "max_output_tokens": true, "stream_options": true}
+	owned := map[string]bool{"model": true, "max_tokens": true, "max_completion_tokens": true, "max_output_tokens": true, "stream_options": true,
+		"generationConfig": true, "generation_config": true}
 	a, _ := parseObject(before)
 	b, _ := parseObject(after)
 	var kept object
@@ -74,4 +73,13 @@ func FuzzValid(f *testing.F) {
 			t.Fatalf("valid(%q) = %v, json.Valid = %v", b, got, want)
 		}
 	})
+}
+
+// pathOf is a path that resolves to r (for fuzz seeds).
+func pathOf(r endpoint.Route) string {
+	if !r.Known() {
+		return "/v1/unknown"
+	}
+	p := strings.ReplaceAll(r.Pattern, "/**", "/v1")
+	return strings.ReplaceAll(p, "{model}", "m")
 }

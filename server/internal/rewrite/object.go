@@ -34,16 +34,6 @@ func parseObject(body []byte) (object, error) {
 	return o, nil
 }
 
-// has reports whether a member is named key.
-func (o object) has(key string) bool {
-	for _, m := range o {
-		if keyIs(m.key, key) {
-			return true
-		}
-	}
-	return false
-}
-
 // get is the value of the last member named key, as a provider reading
 // a duplicated key would take it; nil when there is none.
 func (o object) get(key string) []byte {

@@ -68,3 +68,30 @@ func keyIs(rawKey []byte, want string) bool {
 func stringIs(raw []byte, want string) bool {
 	return len(raw) > 0 && raw[0] == '"' && keyIs(raw, want)
 }
+
+// keyIsAny reports whether the raw key names one of want.
+func keyIsAny(rawKey []byte, want []string) bool {
+	for _, w := range want {
+		if keyIs(rawKey, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// stringValue decodes a raw JSON string; anything else is "".
+func stringValue(raw []byte) string {
+	var s string
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// keyName is the decoded key.
+func keyName(rawKey []byte) string {
+	if len(rawKey) >= 2 && bytes.IndexByte(rawKey, '\\') < 0 {
+		return string(rawKey[1 : len(rawKey)-1])
+	}
+	return stringValue(rawKey)
+}

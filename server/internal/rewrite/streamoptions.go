@@ -1,15 +1,13 @@
 package rewrite
 
-import "github.com/relayapi/relayapi/server/internal/usage"
-
 var includeUsageTrue = []byte(`{"include_usage":true}`)
 
 // includeUsage sets stream_options.include_usage on an OpenAI streaming
 // chat or completions request. Not elsewhere: OpenAI refuses
 // stream_options when "stream" is not true, and the Responses API always
 // reports usage and knows no include_usage.
-func (o object) includeUsage(f usage.Format, kind endpoint, want bool) (object, bool) {
-	if !want || f != usage.OpenAI || (kind != chatEndpoint && kind != completionsEndpoint) {
+func (o object) includeUsage(p Plan) (object, bool) {
+	if !p.IncludeUsage || !p.Route.Known() || !p.Route.IncludeUsage {
 		return o, false
 	}
 	if string(o.get("stream")) != "true" {

@@ -557,8 +557,8 @@ func TestFaultClientDisconnectsMidStream(t *testing.T) {
 }
 
 // A huge answer streams through with bounded relay memory, and the usage
-// meters never hold it: the JSON copy kept for usage stops at 8 MiB, the
-// SSE meter keeps at most one event.
+// meters never hold it: the JSON usage is read by a streaming scan, the
+// SSE meter (and the budget stream's editor) keeps at most one event.
 func TestFaultHugeResponse(t *testing.T) {
 	const size = 100 << 20
 	for _, tc := range []struct {
@@ -568,11 +568,15 @@ func TestFaultHugeResponse(t *testing.T) {
 	}{
 		// JSON: the ≤ 8 MiB usage copy grows by doubling, and the GC
 		// lets garbage reach about twice the live heap.
-		{"json", chatBody, 48 << 20},
-		{"sse", streamBody, 16 << 20},
+		{"json", strings.Replace(chatBody, "gpt-4o", "huge-model", 1), 48 << 20},
+		{"sse", strings.Replace(streamBody, "gpt-4o", "huge-model", 1), 16 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newFaultRig(t, nil)
+			// The mock ignores max_tokens for huge answers: let the clamp
+			// be far above them, so the whole answer is relayed.
+			r := newFaultRig(t, func(c *config.Config) {
+				c.Accounting.OutputReserve, c.Accounting.UnknownModelOutput = 1<<30, 1<<30
+			})
 			id, tok := r.budgetToken("", 1<<30) // room for 100 MiB of content
 			runtime.GC()
 			var before runtime.MemStats

@@ -168,6 +168,7 @@ func TestUsageIsRecordedForEveryFormatAndStreamingMode(t *testing.T) {
 	cases := []budgetCase{
 		{"openai json", "/v1/chat/completions", `{"model":"m",` + msgs + `}`},
 		{"openai stream, usage injected", "/v1/chat/completions", `{"model":"m","stream":true,` + msgs + `}`},
+		{"openai stream, usage asked", "/v1/chat/completions", `{"model":"m","stream":true,"stream_options":{"include_usage":true},` + msgs + `}`},
 		{"anthropic json", "/v1/messages", `{"model":"claude","max_tokens":50,` + msgs + `}`},
 		{"anthropic stream", "/v1/messages", `{"model":"claude","max_tokens":50,"stream":true,` + msgs + `}`},
 	}
@@ -175,18 +176,28 @@ func TestUsageIsRecordedForEveryFormatAndStreamingMode(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			id := cliID()
 			tok := s.token(func(c *token.Claims) { c.ID = id; c.TokenBudget = 100000 })
+			mock.Reset()
 			r := s.do("POST", "/t/"+tok+tc.path, tc.body, map[string]string{"anthropic-version": "2023-06-01"})
 			if r.status != 200 {
 				t.Fatalf("%d %s", r.status, r.body)
 			}
-			prompt, completion := reportedUsage(t, r.body)
-			if prompt == 0 || completion == 0 {
-				t.Fatalf("provider reported no usage: %s", r.body)
+			produced := mock.Requests()[0]
+			if produced.ProducedPromptTokens == 0 || produced.ProducedCompletionTokens == 0 {
+				t.Fatalf("the provider produced nothing: %+v", produced)
 			}
 			eventually(t, "settlement", func() bool { return num(s.adminUsage(id)["tokens_reserved"]) == 0 })
 			u := s.adminUsage(id)
-			if num(u["prompt_tokens"]) != prompt || num(u["completion_tokens"]) != completion {
-				t.Fatalf("recorded %v/%v, provider said %d/%d", u["prompt_tokens"], u["completion_tokens"], prompt, completion)
+			if num(u["prompt_tokens"]) != int64(produced.ProducedPromptTokens) || num(u["completion_tokens"]) != int64(produced.ProducedCompletionTokens) {
+				t.Fatalf("recorded %v/%v, provider produced %d/%d", u["prompt_tokens"], u["completion_tokens"],
+					produced.ProducedPromptTokens, produced.ProducedCompletionTokens)
+			}
+			if strings.Contains(tc.name, "injected") && strings.Contains(string(r.body), `"usage"`) {
+				t.Fatalf("the client got the usage the relay asked for: %s", r.body)
+			}
+			if strings.Contains(tc.name, "asked") {
+				if p, c := reportedUsage(t, r.body); p != int64(produced.ProducedPromptTokens) || c != int64(produced.ProducedCompletionTokens) {
+					t.Fatalf("the client asked for usage and got %d/%d", p, c)
+				}
 			}
 		})
 	}

@@ -89,7 +89,7 @@ func TestRelayErrorsUseTheDocumentedCodeStatusAndShape(t *testing.T) {
 		{"not yet", st(func(c *token.Claims) { c.NotBefore = now.Add(time.Minute).Unix() }), chatBody, nil, 401, "token_not_yet_valid"},
 		{"model", st(func(c *token.Claims) { c.Models = []string{"gpt-3.5*"} }), chatBody, nil, 403, "model_not_allowed"},
 		{"no model", st(func(c *token.Claims) { c.Models = []string{"gpt-4o"} }), `{"messages":[]}`, nil, 403, "model_not_allowed"},
-		{"model key in another case", st(func(c *token.Claims) { c.Models = []string{"gpt-4o"} }), `{"model":"o1-pro","MODEL":"gpt-4o"}`, nil, 403, "model_not_allowed"},
+		{"model key in another case is ambiguous", st(func(c *token.Claims) { c.Models = []string{"gpt-4o"} }), `{"model":"o1-pro","MODEL":"gpt-4o"}`, nil, 400, "bad_request"},
 		{"path", st(func(c *token.Claims) { c.Paths = []string{"/v1/embeddings"} }), chatBody, nil, 403, "path_not_allowed"},
 		{"origin", st(func(c *token.Claims) { c.Origins = []string{"https://good.example"} }), chatBody, map[string]string{"Origin": "https://evil.example"}, 403, "origin_not_allowed"},
 		{"no origin", st(func(c *token.Claims) { c.Origins = []string{"https://good.example"} }), chatBody, nil, 403, "origin_not_allowed"},

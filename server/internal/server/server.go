@@ -19,6 +19,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/credentials"
 	"github.com/relayapi/relayapi/server/internal/httpapi"
 	"github.com/relayapi/relayapi/server/internal/metrics"
+	"github.com/relayapi/relayapi/server/internal/modelinfo"
 	"github.com/relayapi/relayapi/server/internal/provider"
 	"github.com/relayapi/relayapi/server/internal/ratelimit"
 	"github.com/relayapi/relayapi/server/internal/relay"
@@ -41,9 +42,29 @@ type Relay struct {
 	Ready func(addr net.Addr)
 }
 
+// modelCatalog is the embedded model catalog with the operator's models.
+func modelCatalog(cfg config.Config) (*modelinfo.Catalog, error) {
+	overrides := make(map[string]modelinfo.Entry, len(cfg.Models))
+	for name, m := range cfg.Models {
+		overrides[name] = modelinfo.Entry{
+			MaxOutputTokens: m.MaxOutputTokens, ContextWindow: m.ContextWindow,
+			CapParam: m.CapParam, ImageOutputTokens: m.ImageOutputTokens,
+		}
+	}
+	c, err := modelinfo.New(overrides, cfg.Accounting.UnknownModelOutput)
+	if err != nil {
+		return nil, fmt.Errorf("models: %w", err)
+	}
+	return c, nil
+}
+
 // New builds the relay from cfg and keys.
 func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, error) {
 	providers, err := provider.New(cfg.Providers)
+	if err != nil {
+		return nil, err
+	}
+	models, err := modelCatalog(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +112,12 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		RequestLog:   writer,
 		FailOpen:     cfg.Store.OnUnavailable == "fail_open",
 		UpstreamIdle: cfg.Timeouts.UpstreamIdle.D(),
+		Models:       models,
+		Budget: relay.Budget{
+			OutputReserve:        cfg.Accounting.OutputReserve,
+			ReserveServerContext: cfg.Accounting.ServerSideContext == "reserve",
+			ServerContextTokens:  cfg.Accounting.ServerSideContextTokens,
+		},
 	})
 	if err != nil {
 		st.Close()
