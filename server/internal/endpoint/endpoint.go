@@ -162,20 +162,38 @@ func (r Route) Caps() bool {
 func (r Route) IsMetered() bool { return r.Kind == Inference && r.Metered }
 
 // Catalog resolves requests. It is immutable and safe for concurrent use.
+// Entries are indexed by their last path segment, so a request is matched
+// against a handful of patterns, not the whole table.
 type Catalog struct {
-	byFamily map[Family][]*Endpoint
+	all    []*Endpoint
+	byLast map[string][]*Endpoint // last segment a literal
+	byVerb map[string][]*Endpoint // last segment {model}:verb
+	rest   []*Endpoint            // last segment a wildcard
 }
 
 // New builds a catalog from entries; a bad pattern panics (the entries
 // are the package's own table, checked by its tests).
 func New(entries []Endpoint) *Catalog {
-	c := &Catalog{byFamily: map[Family][]*Endpoint{}}
+	c := &Catalog{byLast: map[string][]*Endpoint{}, byVerb: map[string][]*Endpoint{}}
 	for i := range entries {
 		e := entries[i]
 		e.pattern = mustCompile(e.Pattern)
-		c.byFamily[e.Family] = append(c.byFamily[e.Family], &e)
+		c.add(&e)
 	}
 	return c
+}
+
+func (c *Catalog) add(e *Endpoint) {
+	c.all = append(c.all, e)
+	last := e.pattern.segs[len(e.pattern.segs)-1]
+	switch last.kind {
+	case literal:
+		c.byLast[last.text] = append(c.byLast[last.text], e)
+	case verb:
+		c.byVerb[last.text] = append(c.byVerb[last.text], e)
+	default:
+		c.rest = append(c.rest, e)
+	}
 }
 
 // Default is the catalog of the built-in table.
@@ -187,29 +205,49 @@ func Default() *Catalog { return New(table) }
 // never read as a plain OpenAI one.
 func (c *Catalog) Resolve(families []Family, method, path string) Route {
 	segs := splitPath(path)
-	var best Route
-	bestScore := -1
-	for _, f := range families {
-		for _, e := range c.byFamily[f] {
-			if e.Method != method {
+	if len(segs) == 0 {
+		return Route{}
+	}
+	last := segs[len(segs)-1]
+	var byVerb []*Endpoint
+	if _, v, ok := strings.Cut(last, ":"); ok {
+		byVerb = c.byVerb[v]
+	}
+	var best *Endpoint
+	var bestModel string
+	for _, list := range [3][]*Endpoint{c.byLast[last], byVerb, c.rest} {
+		for _, e := range list {
+			if e.Method != method || (best != nil && e.pattern.score <= best.pattern.score) || !speaks(families, e.Family) {
 				continue
 			}
-			model, ok := e.pattern.match(segs)
-			if !ok || e.pattern.score <= bestScore {
-				continue
+			if model, ok := e.pattern.match(segs); ok {
+				best, bestModel = e, model
 			}
-			best, bestScore = Route{Endpoint: *e, PathModel: model}, e.pattern.score
 		}
 	}
-	return best
+	if best == nil {
+		return Route{}
+	}
+	return Route{Endpoint: *best, PathModel: bestModel}
+}
+
+func speaks(families []Family, f Family) bool {
+	for _, g := range families {
+		if g == f {
+			return true
+		}
+	}
+	return false
 }
 
 // Entries lists the catalog's entries of one family, in table order (for
 // docs and tests).
 func (c *Catalog) Entries(f Family) []Endpoint {
-	out := make([]Endpoint, 0, len(c.byFamily[f]))
-	for _, e := range c.byFamily[f] {
-		out = append(out, *e)
+	var out []Endpoint
+	for _, e := range c.all {
+		if e.Family == f {
+			out = append(out, *e)
+		}
 	}
 	return out
 }

@@ -18,6 +18,9 @@ import (
 type pattern struct {
 	segs  []segment
 	score int // literal segments: the more, the more specific
+	// tail: the pattern is "/**/…" with no other "**", so what follows
+	// the "**" is anchored at the end of the path.
+	tail bool
 }
 
 type segment struct {
@@ -58,6 +61,7 @@ func compile(s string) (pattern, error) {
 		}
 		p.segs = append(p.segs, seg)
 	}
+	p.tail = p.segs[0].kind == anyMany && !hasAnyMany(p.segs[1:])
 	return p, nil
 }
 
@@ -85,7 +89,23 @@ func compileSegment(part string) (segment, error) {
 
 // match reports whether path segments match, and the model they name.
 func (p pattern) match(path []string) (model string, ok bool) {
+	if p.tail {
+		rest := p.segs[1:]
+		if len(path) < len(rest) {
+			return "", false
+		}
+		return matchFrom(rest, path[len(path)-len(rest):])
+	}
 	return matchFrom(p.segs, path)
+}
+
+func hasAnyMany(segs []segment) bool {
+	for _, s := range segs {
+		if s.kind == anyMany {
+			return true
+		}
+	}
+	return false
 }
 
 func matchFrom(segs []segment, path []string) (string, bool) {

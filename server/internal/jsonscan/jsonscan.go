@@ -319,3 +319,22 @@ func Fold(s string) string {
 	}
 	return b.String()
 }
+
+// AppendFold appends the Fold of the quoted JSON string key to dst,
+// without decoding or allocating for plain ASCII keys (the case of every
+// real key): each letter's smallest folding is its upper case.
+func AppendFold(dst, quoted []byte) []byte {
+	if !PlainString(quoted) {
+		return append(dst, Fold(string(AppendString(nil, quoted)))...)
+	}
+	for _, c := range quoted[1 : len(quoted)-1] {
+		switch {
+		case c == '_':
+			continue
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}

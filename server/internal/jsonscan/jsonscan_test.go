@@ -217,3 +217,15 @@ func Members(b []byte, fn func(key, value []byte)) {
 		}
 	}
 }
+
+func TestAppendFoldAgreesWithFold(t *testing.T) {
+	for _, key := range []string{`"model"`, `"MODEL"`, `"max_tokens"`, `"maxTokens"`, `"\u017ftream"`, `"ſtream"`, `"\u212a"`, `"a\"b"`, `""`, `"_"`} {
+		var decoded string
+		if err := json.Unmarshal([]byte(key), &decoded); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(AppendFold(nil, []byte(key))), Fold(decoded); got != want {
+			t.Errorf("AppendFold(%s) = %q, Fold = %q", key, got, want)
+		}
+	}
+}

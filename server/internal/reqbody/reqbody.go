@@ -112,14 +112,11 @@ func readMember(key []byte) (int, bool) {
 			return i, true
 		}
 	}
-	var decoded string
-	if json.Unmarshal(key, &decoded) != nil {
-		return -1, false
-	}
-	switch jsonscan.Fold(decoded) {
-	case jsonscan.Fold("model"):
+	var buf [64]byte
+	switch string(jsonscan.AppendFold(buf[:0], key)) {
+	case "MODEL":
 		return 0, false
-	case jsonscan.Fold("stream"):
+	case "STREAM":
 		return 1, false
 	}
 	return -1, false

@@ -61,16 +61,17 @@ func (o object) ambiguousAmong(keys []string) string {
 		wanted[jsonscan.Fold(k)] = true
 	}
 	seen := map[string]bool{}
+	var buf [64]byte
 	for _, m := range o {
-		name := keyName(m.key)
-		f := jsonscan.Fold(name)
-		if !wanted[f] {
+		f := jsonscan.AppendFold(buf[:0], m.key)
+		if !wanted[string(f)] {
 			continue
 		}
-		if seen[f] || !isAny(name, keys) {
+		name := keyName(m.key)
+		if seen[string(f)] || !isAny(name, keys) {
 			return name
 		}
-		seen[f] = true
+		seen[string(f)] = true
 	}
 	return ""
 }
