@@ -59,6 +59,8 @@ def relay_config(mock, admin_key) -> dict:
         "providers": {
             "mock": {"base_url": mock.url, "auth": "bearer"},
             "mockanthropic": {"base_url": mock.url, "auth": "x-api-key"},
+            # Gemini's native API (google-genai): the key goes upstream as x-goog-api-key.
+            "mockgemini": {"base_url": mock.url, "auth": "x-goog-api-key", "apis": ["gemini"]},
             # Nothing listens here: upstream_unreachable and the refund.
             "deadmock": {"base_url": f"http://127.0.0.1:{free_port()}", "auth": "bearer"},
         },
@@ -78,12 +80,13 @@ def relay_config(mock, admin_key) -> dict:
 
 @pytest.fixture(scope="session")
 def relay_factory(relay_bin, keys, relay_config, tmp_path_factory):
-    """Make a relay with its own work and data dirs (not started)."""
+    """Make a relay with its own work and data dirs (not started), on the
+    session config or on the config given (e.g. a copy with other settings)."""
     made: list[Relay] = []
 
-    def make() -> Relay:
+    def make(config: dict | None = None) -> Relay:
         d = tmp_path_factory.mktemp("relay")
-        r = Relay(relay_bin, d, relay_config, [keys.aes, keys.ecc_relay], d / "data")
+        r = Relay(relay_bin, d, relay_config if config is None else config, [keys.aes, keys.ecc_relay], d / "data")
         made.append(r)
         return r
 
@@ -125,6 +128,7 @@ def pytest_runtest_makereport(item, call):
 def pytest_report_header(config):
     import anthropic
     import openai
+    from google import genai
 
-    return f"openai {openai.__version__}, anthropic {anthropic.__version__}"
+    return f"openai {openai.__version__}, anthropic {anthropic.__version__}, google-genai {genai.__version__}"
 
