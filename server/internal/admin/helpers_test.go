@@ -144,7 +144,7 @@ func sorted(s string) string {
 }
 
 var (
-	tokenFields   = sorted("jti,sub,calls,max_calls,prompt_tokens,completion_tokens,tokens_used,token_budget,tokens_reserved,first_seen,last_seen,expires_at,revoked,last_error")
+	tokenFields   = sorted("jti,sub,calls,max_calls,refunds,prompt_tokens,completion_tokens,tokens_used,token_budget,tokens_reserved,first_seen,last_seen,expires_at,revoked,last_error")
 	requestFields = sorted("time,request_id,jti,sub,provider,model,path,status,latency_ms,ttfb_ms,prompt_tokens,completion_tokens,estimated,usage_source,bytes_in,bytes_out,error_code")
 )
 

@@ -15,6 +15,7 @@ type TokenUsage struct {
 	Subject          string     `json:"sub"`
 	Calls            int64      `json:"calls"`
 	MaxCalls         *int64     `json:"max_calls"`
+	Refunds          int64      `json:"refunds"`
 	PromptTokens     int64      `json:"prompt_tokens"`
 	CompletionTokens int64      `json:"completion_tokens"`
 	TokensUsed       int64      `json:"tokens_used"`
@@ -34,6 +35,7 @@ func NewTokenUsage(u store.Usage) TokenUsage {
 		Subject:          u.Subject,
 		Calls:            u.Calls,
 		MaxCalls:         positive(u.MaxCalls),
+		Refunds:          u.Refunds,
 		PromptTokens:     u.PromptTokens,
 		CompletionTokens: u.CompletionTokens,
 		TokensUsed:       u.TokensUsed(),

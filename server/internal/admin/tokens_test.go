@@ -17,6 +17,11 @@ func TestTokenUsageReportsCountersLimitsTimesAndLastError(t *testing.T) {
 	}
 	g := f.admit("tok-a", "user-1", budgeted)
 	f.settle("tok-a", g, 12, 30, "upstream_timeout")
+	failed := f.admit("tok-a", "user-1", budgeted) // given back: not counted
+	if err := f.store.Settle(ctx, store.Settlement{TokenID: "tok-a", LeaseID: failed.LeaseID, Reserved: failed.Reserved,
+		Refund: true, RefundLimit: 5, LastError: "upstream_timeout", Now: base.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
 	open := f.admit("tok-a", "user-1", budgeted)
 
 	r := f.get("/admin/tokens/tok-a")
@@ -25,7 +30,7 @@ func TestTokenUsageReportsCountersLimitsTimesAndLastError(t *testing.T) {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
 	want := map[string]any{
-		"jti": "tok-a", "sub": "user-1", "calls": 2.0, "max_calls": 5.0, "prompt_tokens": 12.0,
+		"jti": "tok-a", "sub": "user-1", "calls": 2.0, "max_calls": 5.0, "refunds": 1.0, "prompt_tokens": 12.0,
 		"completion_tokens": 30.0, "tokens_used": 42.0, "token_budget": 1000.0,
 		"tokens_reserved": float64(open.Reserved), "revoked": false, "last_error": "upstream_timeout",
 		"expires_at": base.Add(24 * time.Hour).Format(time.RFC3339),
@@ -51,6 +56,9 @@ func TestTokenUsageHasNullForNoLimitNoErrorAndUnknownTimes(t *testing.T) {
 		if v, ok := free[k]; !ok || v != nil {
 			t.Errorf("free %s = %v, want null", k, v)
 		}
+	}
+	if free["refunds"] != 0.0 {
+		t.Errorf("free refunds = %v, want 0", free["refunds"])
 	}
 	unseen := f.get("/admin/tokens/never-seen").object(t)
 	if keys(unseen) != tokenFields || unseen["revoked"] != true {

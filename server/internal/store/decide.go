@@ -58,7 +58,13 @@ func Decide(s State, a Admission) (g Grant, newTAT int64) {
 		remaining := a.TokenBudget - s.TokensUsed - s.Reserved
 		prompt := max(a.PromptEstimate, 1)
 		if remaining <= prompt {
-			return Grant{Decision: BudgetExceeded, BudgetRemaining: max(remaining, 0)}, s.RPMTAT
+			g := Grant{Decision: BudgetExceeded, BudgetRemaining: max(remaining, 0)}
+			if a.TokenBudget-s.TokensUsed > prompt {
+				// Only calls in flight hold what is missing: once they
+				// settle (usually below their reservation) it may fit.
+				g.BudgetHeld = s.Reserved
+			}
+			return g, s.RPMTAT
 		}
 		completion := remaining - prompt
 		if a.RequestedMaxTokens > 0 {
@@ -69,6 +75,17 @@ func Decide(s State, a Admission) (g Grant, newTAT int64) {
 		g.BudgetRemaining = remaining - g.Reserved
 	}
 	return g, newTAT
+}
+
+// RefundAllowed tells whether a settlement gives its call back, given the
+// token's calls and refunds so far: when asked, when there is a call to
+// give back, and while the refunds are below RefundLimit (0: no limit).
+// An honoured refund takes one call off and adds one refund; a refused
+// one leaves the call spent. Every backend applies it in the same atomic
+// step as the rest of the settlement, so concurrent settlements, from any
+// number of relays, never honour more than RefundLimit refunds.
+func RefundAllowed(s Settlement, calls, refunds int64) bool {
+	return s.Refund && calls > 0 && (s.RefundLimit <= 0 || refunds < s.RefundLimit)
 }
 
 // WindowStart is the start of the fixed window containing t.

@@ -74,6 +74,10 @@ type Grant struct {
 	RPMReset     time.Duration
 	// BudgetRemaining after this call's reservation (when budgeted).
 	BudgetRemaining int64
+	// BudgetHeld, on a BudgetExceeded refusal, is what calls in flight
+	// hold of a budget that would otherwise fit the call: the refusal is
+	// temporary. 0 when the budget is truly spent.
+	BudgetHeld int64
 }
 
 // Settlement ends a call that was Admitted.
@@ -86,8 +90,15 @@ type Settlement struct {
 	PromptTokens     int64
 	CompletionTokens int64
 	// Refund gives the call back (the upstream attempt failed before any
-	// byte reached the client).
+	// byte reached the client), if RefundLimit allows it.
 	Refund bool
+	// RefundLimit bounds the refunds of the token: a refund is honoured
+	// only while the token's refunded calls so far are below it, so a
+	// token whose provider keeps failing cannot reach it forever. Past it
+	// the call stays spent. 0 means refunds are not bounded (the relay
+	// passes max_calls, and a token without max_calls has no call limit
+	// to protect).
+	RefundLimit int64
 	// LastError is the relay or upstream error code of the call, if any.
 	LastError string
 	Now       time.Time
@@ -99,6 +110,7 @@ type Usage struct {
 	Subject          string
 	Calls            int64
 	MaxCalls         int64
+	Refunds          int64 // calls given back (Settlement.Refund honoured)
 	PromptTokens     int64
 	CompletionTokens int64
 	TokenBudget      int64
@@ -170,7 +182,8 @@ type Store interface {
 	// RenewLease extends a live concurrency lease (long streams).
 	RenewLease(ctx context.Context, tokenID, leaseID string, ttl time.Duration, now time.Time) error
 	// Settle releases the lease and reservation, records the tokens used,
-	// and refunds the call when asked.
+	// and refunds the call when asked and the refund limit allows it
+	// (RefundAllowed), all in one atomic step.
 	Settle(ctx context.Context, s Settlement) error
 	// Revoke makes every later Admit of tokenID return Revoked.
 	Revoke(ctx context.Context, tokenID string, now time.Time) error

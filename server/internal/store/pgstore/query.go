@@ -9,14 +9,14 @@ import (
 	"github.com/relayapi/relayapi/server/internal/store"
 )
 
-const usageColumns = `t.jti, t.subject, t.calls, t.max_calls, t.prompt_tokens, t.completion_tokens,
+const usageColumns = `t.jti, t.subject, t.calls, t.max_calls, t.refunds, t.prompt_tokens, t.completion_tokens,
 	t.token_budget, t.first_seen, t.last_seen, t.expires_at, t.last_error,
 	(SELECT COALESCE(sum(reserved), 0)::bigint FROM relayapi_leases l WHERE l.jti = t.jti),
 	EXISTS (SELECT 1 FROM relayapi_revocations r WHERE r.jti = t.jti)`
 
 func scanUsage(row pgx.Row) (store.Usage, error) {
 	var u store.Usage
-	err := row.Scan(&u.TokenID, &u.Subject, &u.Calls, &u.MaxCalls, &u.PromptTokens, &u.CompletionTokens,
+	err := row.Scan(&u.TokenID, &u.Subject, &u.Calls, &u.MaxCalls, &u.Refunds, &u.PromptTokens, &u.CompletionTokens,
 		&u.TokenBudget, &u.FirstSeen, &u.LastSeen, &u.ExpiresAt, &u.LastError, &u.Reserved, &u.Revoked)
 	return u, err
 }

@@ -74,6 +74,8 @@ var migrations = []string{
 	CREATE INDEX relayapi_request_log_jti ON relayapi_request_log (jti, id);
 	CREATE INDEX relayapi_request_log_time ON relayapi_request_log (time);`,
 	`ALTER TABLE relayapi_request_log ADD COLUMN usage_source text NOT NULL DEFAULT '';`,
+	// Refunds are bounded per token (store.Settlement.RefundLimit).
+	`ALTER TABLE relayapi_tokens ADD COLUMN refunds bigint NOT NULL DEFAULT 0;`,
 }
 
 // migrationLock is the advisory lock key ("relayapi" in ASCII) that

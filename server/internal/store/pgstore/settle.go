@@ -25,22 +25,27 @@ func (s *Store) RenewLease(ctx context.Context, jti, leaseID string, ttl time.Du
 // would count the call twice. Without a lease (no concurrency or budget
 // limit) the call is settled unconditionally. The counters are
 // increments, so they compose with a concurrent Admit in either order.
+//
+// The refund is store.RefundAllowed, written twice (SET expressions all
+// read the row as it was): $5 asks for it, $7 is the refund limit (0:
+// none). The UPDATE locks the row, and under READ COMMITTED a settlement
+// that waited for a concurrent one re-evaluates its SET on the row that
+// one committed, so concurrent refunds never pass the limit.
 const settle = `WITH ended AS (
 	DELETE FROM relayapi_leases WHERE jti = $1 AND lease_id = $2 RETURNING 1)
 UPDATE relayapi_tokens SET prompt_tokens = prompt_tokens + $3, completion_tokens = completion_tokens + $4,
-	calls = GREATEST(calls - $5, 0), last_error = CASE WHEN $6 = '' THEN last_error ELSE $6 END
+	calls = calls - CASE WHEN $5 AND calls > 0 AND ($7 <= 0 OR refunds < $7) THEN 1 ELSE 0 END,
+	refunds = refunds + CASE WHEN $5 AND calls > 0 AND ($7 <= 0 OR refunds < $7) THEN 1 ELSE 0 END,
+	last_error = CASE WHEN $6 = '' THEN last_error ELSE $6 END
 WHERE jti = $1 AND ($2 = '' OR EXISTS (SELECT 1 FROM ended))`
 
 // Settle releases the lease and reservation, adds the tokens used and
-// refunds the call when asked.
+// refunds the call when asked and the token's refunds are below the limit.
 func (s *Store) Settle(ctx context.Context, st store.Settlement) error {
 	ctx, cancel := s.op(ctx)
 	defer cancel()
-	refund := 0
-	if st.Refund {
-		refund = 1
-	}
-	_, err := s.pool.Exec(ctx, settle, st.TokenID, st.LeaseID, st.PromptTokens, st.CompletionTokens, refund, st.LastError)
+	_, err := s.pool.Exec(ctx, settle, st.TokenID, st.LeaseID, st.PromptTokens, st.CompletionTokens,
+		st.Refund, st.LastError, st.RefundLimit)
 	return s.fail(err)
 }
 

@@ -122,6 +122,9 @@ func grantOf(r []int64, a store.Admission) store.Grant {
 		Decision: store.Decision(r[0]), Calls: r[1], RetryAfter: ms(r[2]), RPMReset: ms(r[3]),
 		RPMRemaining: r[4], Reserved: r[5], CompletionCap: r[6], BudgetRemaining: r[7],
 	}
+	if g.Decision == store.BudgetExceeded {
+		g.BudgetHeld, g.Reserved = g.Reserved, 0
+	}
 	if g.Decision == store.SubjectLimitReached {
 		end := store.WindowStart(a.Now, a.SubjectLimit.Window).Add(a.SubjectLimit.Window)
 		g.RetryAfter = end.Sub(a.Now)

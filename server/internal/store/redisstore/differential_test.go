@@ -134,6 +134,9 @@ func (w *workload) settle() {
 	s := store.Settlement{
 		TokenID: c.jti, Reserved: c.reserved, PromptTokens: int64(w.rnd.IntN(2000)),
 		CompletionTokens: int64(w.rnd.IntN(2000)), Refund: w.rnd.IntN(5) == 0, Now: w.now,
+		// Small limits (0: none), so refunds are refused often enough;
+		// compareUsage checks both stores counted the same refunds.
+		RefundLimit: int64(w.rnd.IntN(4)),
 	}
 	if w.rnd.IntN(3) == 0 {
 		s.LastError = "upstream_error"

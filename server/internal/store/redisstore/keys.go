@@ -10,8 +10,9 @@ import (
 // Key layout. Every key of one token carries the hash tag {jti}, so in
 // Redis Cluster they share one slot and one Lua script may touch them all:
 //
-//	ra:{jti}:u    hash: calls rpm_tat prompt completion max_calls budget
-//	              subject first last exp last_error ix
+//	ra:{jti}:u    hash: calls refunds rpm_tat prompt completion max_calls
+//	              budget subject first last exp last_error ix
+//	              (refunds: calls given back, bounded by settle.lua)
 //	ra:{jti}:l    zset: lease id -> lease expiry (Unix ms)
 //	ra:{jti}:lr   hash: lease id -> reserved budget tokens
 //	ra:{jti}:r    string: revocation time (Unix ms)

@@ -18,7 +18,9 @@ func (s *Store) RenewLease(ctx context.Context, jti, leaseID string, ttl time.Du
 }
 
 // Settle releases the lease and its reservation, adds the tokens used and
-// gives the call back on refund; a lapsed lease is not charged twice.
+// gives the call back on refund while the token's refunds are below the
+// limit; a lapsed lease is not charged twice. One script on the token's
+// keys, so the refund limit holds across relays sharing the server.
 func (s *Store) Settle(ctx context.Context, st store.Settlement) error {
 	k := keysOf(st.TokenID)
 	c := newCall(ctx, s.scripts.settle, replyInt, k.usage, k.leases, k.reserved)
@@ -28,6 +30,7 @@ func (s *Store) Settle(ctx context.Context, st store.Settlement) error {
 	c.int(st.CompletionTokens)
 	c.bool(st.Refund)
 	c.str(st.LastError)
+	c.int(st.RefundLimit)
 	return unavailable("settle", s.pipe.do(c))
 }
 

@@ -37,7 +37,7 @@ func (c usageCmds) usage() (u store.Usage, seen bool) {
 	}
 	n := func(f string) int64 { v, _ := strconv.ParseInt(h[f], 10, 64); return v }
 	u = store.Usage{
-		TokenID: c.jti, Subject: h["subject"], Calls: n("calls"), MaxCalls: n("max_calls"),
+		TokenID: c.jti, Subject: h["subject"], Calls: n("calls"), MaxCalls: n("max_calls"), Refunds: n("refunds"),
 		PromptTokens: n("prompt"), CompletionTokens: n("completion"), TokenBudget: n("budget"),
 		FirstSeen: time.UnixMilli(n("first")), LastSeen: time.UnixMilli(n("last")),
 		ExpiresAt: time.Unix(n("exp"), 0), Revoked: revoked, LastError: h["last_error"],

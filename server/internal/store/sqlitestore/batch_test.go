@@ -341,7 +341,7 @@ func randomProgram(rnd *rand.Rand, n int) []step {
 		case k < 28 && len(admits) > 0:
 			ref := admits[max(0, len(admits)-1-rnd.IntN(min(len(admits), 12)))]
 			st := &store.Settlement{TokenID: tokenOf[ref], PromptTokens: int64(rnd.IntN(100)), CompletionTokens: int64(rnd.IntN(100)),
-				Refund: rnd.IntN(5) == 0, Now: now}
+				Refund: rnd.IntN(5) == 0, RefundLimit: int64(i % 3), Now: now}
 			s = step{settle: st, lease: ref}
 			switch rnd.IntN(6) {
 			case 0: // a call without lease, or nothing to add

@@ -115,10 +115,10 @@ func (w *writer) writeToken(ts *tokenState) error {
 	r := &ts.usageRow
 	if ts.onDisk {
 		return w.stmts.updateUsage.exec(r.calls, r.lastSeen, r.maxCalls, r.rpmTAT, r.promptTokens,
-			r.completionTokens, r.tokenBudget, r.lastError, ts.jti)
+			r.completionTokens, r.tokenBudget, r.lastError, r.refunds, ts.jti)
 	}
 	if err := w.stmts.insertUsage.exec(ts.jti, r.calls, r.expiresAt, r.firstSeen, r.lastSeen, r.maxCalls,
-		r.subject, r.rpmTAT, r.promptTokens, r.completionTokens, r.tokenBudget, r.lastError); err != nil {
+		r.subject, r.rpmTAT, r.promptTokens, r.completionTokens, r.tokenBudget, r.lastError, r.refunds); err != nil {
 		return err
 	}
 	ts.onDisk = true

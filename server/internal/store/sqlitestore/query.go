@@ -10,7 +10,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/store"
 )
 
-const usageColumns = `u.jti, u.subject, u.calls, u.max_calls, u.prompt_tokens, u.completion_tokens,
+const usageColumns = `u.jti, u.subject, u.calls, u.max_calls, u.refunds, u.prompt_tokens, u.completion_tokens,
 	u.token_budget, u.first_seen, u.last_seen, u.expires_at, u.last_error,
 	(SELECT COALESCE(SUM(reserved), 0) FROM leases l WHERE l.jti = u.jti),
 	EXISTS (SELECT 1 FROM revocations r WHERE r.jti = u.jti)`
@@ -18,7 +18,7 @@ const usageColumns = `u.jti, u.subject, u.calls, u.max_calls, u.prompt_tokens, u
 func scanUsage(row interface{ Scan(...any) error }) (store.Usage, error) {
 	var u store.Usage
 	var first, last, exp int64
-	err := row.Scan(&u.TokenID, &u.Subject, &u.Calls, &u.MaxCalls, &u.PromptTokens, &u.CompletionTokens,
+	err := row.Scan(&u.TokenID, &u.Subject, &u.Calls, &u.MaxCalls, &u.Refunds, &u.PromptTokens, &u.CompletionTokens,
 		&u.TokenBudget, &first, &last, &exp, &u.LastError, &u.Reserved, &u.Revoked)
 	u.FirstSeen, u.LastSeen, u.ExpiresAt = time.UnixMilli(first), time.UnixMilli(last), time.Unix(exp, 0)
 	return u, err

@@ -69,6 +69,9 @@ var migrations = []string{
 	// one leaf page per token. request_log_time serves Prune.
 	`DROP INDEX IF EXISTS request_log_jti;`,
 	`ALTER TABLE request_log ADD COLUMN usage_source TEXT NOT NULL DEFAULT '';`,
+	// Refunds are bounded per token (store.Settlement.RefundLimit): the
+	// count of calls given back is kept with the token.
+	`ALTER TABLE token_usage ADD COLUMN refunds INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrate applies the pending migrations on the writer's connection, before

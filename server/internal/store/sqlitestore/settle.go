@@ -9,7 +9,9 @@ import (
 )
 
 // Settle ends a call: the lease and its reservation go, the tokens used are
-// added, and a refunded call is given back.
+// added, and a refunded call is given back while the token's refunds are
+// below the settlement's limit (store.RefundAllowed). The single writer
+// applies it whole, so the limit holds under any concurrency.
 func (s *Store) Settle(ctx context.Context, st store.Settlement) error {
 	return s.w.do(ctx, &settleOp{st})
 }
@@ -30,11 +32,13 @@ func (o *settleOp) apply(w *writer) error {
 		}
 		w.dropLease(ts, st.LeaseID)
 	}
-	if !ts.exists || (st.PromptTokens == 0 && st.CompletionTokens == 0 && !st.Refund && st.LastError == "") {
+	refund := store.RefundAllowed(*st, ts.calls, ts.refunds)
+	if !ts.exists || (st.PromptTokens == 0 && st.CompletionTokens == 0 && !refund && st.LastError == "") {
 		return nil // the row does not change
 	}
-	if st.Refund {
-		ts.calls = max(ts.calls-1, 0)
+	if refund {
+		ts.calls--
+		ts.refunds++
 	}
 	ts.promptTokens += st.PromptTokens
 	ts.completionTokens += st.CompletionTokens

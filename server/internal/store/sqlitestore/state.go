@@ -56,6 +56,7 @@ type tokenState struct {
 // usageRow is a token's row in token_usage, every column but jti.
 type usageRow struct {
 	calls            int64
+	refunds          int64 // calls given back
 	rpmTAT           int64 // Unix ms
 	promptTokens     int64
 	completionTokens int64
@@ -125,7 +126,7 @@ func (w *writer) loadToken(jti string) (*tokenState, error) {
 	ts := &tokenState{jti: jti, noExpiryBefore: math.MaxInt64}
 	r := &ts.usageRow
 	found, err := w.stmts.loadUsage.row([]driver.Value{jti}, &r.calls, &r.rpmTAT, &r.promptTokens, &r.completionTokens,
-		&r.expiresAt, &r.firstSeen, &r.lastSeen, &r.maxCalls, &r.tokenBudget, &r.subject, &r.lastError)
+		&r.expiresAt, &r.firstSeen, &r.lastSeen, &r.maxCalls, &r.tokenBudget, &r.subject, &r.lastError, &r.refunds)
 	if err != nil {
 		return nil, err
 	}

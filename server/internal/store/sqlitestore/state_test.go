@@ -146,7 +146,7 @@ func (w *workload) settlement() store.Settlement {
 	}
 	s := store.Settlement{
 		TokenID: g.jti, LeaseID: g.lease, PromptTokens: int64(w.rnd.IntN(100)), CompletionTokens: int64(w.rnd.IntN(100)),
-		Refund: w.rnd.IntN(4) == 0, Now: w.now,
+		Refund: w.rnd.IntN(4) == 0, RefundLimit: int64(w.rnd.IntN(4)), Now: w.now,
 	}
 	if w.rnd.IntN(3) == 0 {
 		s.LeaseID = ""

@@ -70,17 +70,18 @@ func prepare(c driver.Conn) (*stmts, error) {
 		{&s.commit, `COMMIT`},
 		{&s.rollback, `ROLLBACK`},
 		{&s.loadUsage, `SELECT calls, rpm_tat, prompt_tokens, completion_tokens, expires_at, first_seen, last_seen,
-	max_calls, token_budget, subject, last_error FROM token_usage WHERE jti = ?`},
+	max_calls, token_budget, subject, last_error, refunds FROM token_usage WHERE jti = ?`},
 		{&s.loadRevoked, `SELECT EXISTS (SELECT 1 FROM revocations WHERE jti = ?)`},
 		{&s.loadLeases, `SELECT lease_id, expires_at, reserved FROM leases WHERE jti = ?`},
 		{&s.loadSubject, `SELECT calls FROM subject_usage WHERE subject = ? AND window_start = ?`},
 		// A token's row is written once per batch, with the state the
 		// batch's ops left in the cache (see flush.go).
 		{&s.insertUsage, `INSERT INTO token_usage (jti, calls, expires_at, first_seen, last_seen, max_calls, subject,
-	rpm_tat, prompt_tokens, completion_tokens, token_budget, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+	rpm_tat, prompt_tokens, completion_tokens, token_budget, last_error, refunds)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		// jti, subject, expires_at and first_seen never change once inserted.
 		{&s.updateUsage, `UPDATE token_usage SET calls = ?, last_seen = ?, max_calls = ?, rpm_tat = ?,
-	prompt_tokens = ?, completion_tokens = ?, token_budget = ?, last_error = ? WHERE jti = ?`},
+	prompt_tokens = ?, completion_tokens = ?, token_budget = ?, last_error = ?, refunds = ? WHERE jti = ?`},
 		{&s.insertSubject, `INSERT INTO subject_usage (subject, window_start, calls) VALUES (?, ?, ?)`},
 		{&s.updateSubject, `UPDATE subject_usage SET calls = ? WHERE subject = ? AND window_start = ?`},
 		{&s.renewLease, `UPDATE leases SET expires_at = ? WHERE jti = ? AND lease_id = ?`},

@@ -22,6 +22,7 @@ func Run(t *testing.T, open Open) {
 		"MaxCallsIsExactUnderConcurrency":           maxCallsUnderConcurrency,
 		"RevokedTokensAreRefused":                   revoked,
 		"RefundGivesTheCallBack":                    refund,
+		"RefundsAreBoundedPerToken":                 refundLimit,
 		"RPMAllowsABurstThenRefusesWithRetry":       rpm,
 		"ConcurrencyLeasesAreHeldAndReleased":       concurrency,
 		"ExpiredLeasesFreeTheSlotAndChargeBudget":   leaseExpiry,
@@ -124,6 +125,101 @@ func refund(t *testing.T, s store.Store) {
 	u, _, _ := s.Usage(ctx, "refund")
 	if u.Calls != 1 || u.LastError != "upstream_unreachable" {
 		t.Fatalf("%+v", u)
+	}
+}
+
+// refundLimit: a token whose provider keeps failing gets at most
+// RefundLimit calls back, then its calls stay spent; without a limit
+// refunds are not bounded; and concurrent refunds never pass the limit.
+func refundLimit(t *testing.T, s store.Store) {
+	settle := func(st store.Settlement) {
+		t.Helper()
+		st.Refund, st.LastError, st.Now = true, "upstream_error", base
+		if err := s.Settle(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	usage := func(jti string) store.Usage {
+		t.Helper()
+		u, ok, err := s.Usage(ctx, jti)
+		if err != nil || !ok {
+			t.Fatalf("usage of %s: %v %v", jti, ok, err)
+		}
+		return u
+	}
+
+	// max_calls 1, refund limit 2: three failed calls, two given back.
+	a := admission("refund-limit", func(a *store.Admission) { a.MaxCalls = 1 })
+	for i := range 3 {
+		want(t, admit(t, s, a), store.Admitted)
+		settle(store.Settlement{TokenID: "refund-limit", RefundLimit: 2})
+		if u := usage("refund-limit"); u.Calls != int64(max(0, i-1)) || u.Refunds != int64(min(i+1, 2)) {
+			t.Fatalf("after %d refunded settlements: calls %d refunds %d", i+1, u.Calls, u.Refunds)
+		}
+	}
+	u := usage("refund-limit")
+	if u.Calls != 1 || u.Refunds != 2 || u.LastError != "upstream_error" {
+		t.Fatalf("past the limit the call must stay spent: %+v", u)
+	}
+	want(t, admit(t, s, a), store.CallLimitReached)
+	// A refused refund changes nothing else: the tokens used still count.
+	settle(store.Settlement{TokenID: "refund-limit", RefundLimit: 2, PromptTokens: 5, CompletionTokens: 7})
+	if u = usage("refund-limit"); u.Calls != 1 || u.Refunds != 2 || u.TokensUsed() != 12 {
+		t.Fatalf("%+v", u)
+	}
+
+	// No limit: refunds are not bounded.
+	free := admission("refund-free", func(a *store.Admission) { a.MaxCalls = 1 })
+	for range 5 {
+		want(t, admit(t, s, free), store.Admitted)
+		settle(store.Settlement{TokenID: "refund-free"})
+	}
+	if u = usage("refund-free"); u.Calls != 0 || u.Refunds != 5 {
+		t.Fatalf("unbounded refunds: %+v", u)
+	}
+	want(t, admit(t, s, free), store.Admitted)
+
+	// Many calls in flight, all failing at once, settled without a lease
+	// (a token with only max_calls) and with one (a concurrency limit):
+	// exactly the limit is given back.
+	const inFlight, limit = 40, 7
+	for _, leased := range []bool{false, true} {
+		jti := fmt.Sprintf("refund-race-leased-%v", leased)
+		a := admission(jti, func(a *store.Admission) {
+			a.MaxCalls = inFlight
+			if leased {
+				a.Concurrency = inFlight
+			}
+		})
+		leases := make([]string, inFlight)
+		for i := range leases {
+			g := admit(t, s, a)
+			want(t, g, store.Admitted)
+			if leased == (g.LeaseID == "") {
+				t.Fatalf("lease %q for a token with concurrency %d", g.LeaseID, a.Concurrency)
+			}
+			leases[i] = g.LeaseID
+		}
+		var wg sync.WaitGroup
+		for _, id := range leases {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st := store.Settlement{TokenID: jti, LeaseID: id, Refund: true, RefundLimit: limit, LastError: "upstream_error", Now: base}
+				if err := s.Settle(ctx, st); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if u = usage(jti); u.Calls != inFlight-limit || u.Refunds != limit || u.Reserved != 0 {
+			t.Fatalf("concurrent refunds past the limit: %+v", u)
+		}
+		// The refunds gave back exactly limit calls: that many more, no more.
+		for range limit {
+			want(t, admit(t, s, a), store.Admitted)
+		}
+		want(t, admit(t, s, a), store.CallLimitReached)
 	}
 }
 

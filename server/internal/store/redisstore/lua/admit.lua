@@ -92,7 +92,14 @@ if budget > 0 then
   local rest = budget - ((tonumber(st[3]) or 0) + (tonumber(st[4]) or 0)) - held
   local prompt = math.max(prompt_estimate, 1)
   if rest <= prompt then
-    return reply(BUDGET, 0, 0, 0, 0, 0, 0, math.max(rest, 0))
+    -- On a refusal the reservation slot carries what calls in flight hold
+    -- of a budget that would otherwise fit (Decide's BudgetHeld).
+    local spent = (tonumber(st[3]) or 0) + (tonumber(st[4]) or 0)
+    local held_back = 0
+    if budget - spent > prompt then
+      held_back = held
+    end
+    return reply(BUDGET, 0, 0, 0, 0, held_back, 0, math.max(rest, 0))
   end
   cap = rest - prompt
   if requested > 0 then
