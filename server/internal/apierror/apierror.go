@@ -36,7 +36,7 @@ var statuses = map[string]int{
 	"missing_token": 401, "invalid_token": 401, "token_expired": 401,
 	"token_not_yet_valid": 401, "token_revoked": 401,
 	"model_not_allowed": 403, "path_not_allowed": 403, "origin_not_allowed": 403, "ip_not_allowed": 403,
-	"endpoint_not_metered": 403, "parameter_not_metered": 403,
+	"endpoint_not_metered": 403, "parameter_not_metered": 403, "ambiguous_request": 400,
 	"call_limit_exceeded": 429, "budget_exceeded": 429, "rate_limited": 429, "concurrency_limited": 429,
 	"request_too_large": 413,
 	"unknown_provider":  400, "bad_request": 400,
@@ -64,7 +64,7 @@ var (
 	UnknownProv    = New("unknown_provider", "The token's provider is not configured on this relay.")
 	Unreachable    = New("upstream_unreachable", "The provider could not be reached.")
 	UpstreamTimout = New("upstream_timeout", "The provider did not answer in time.")
-	StoreDown      = New("store_unavailable", "The usage store is unavailable; the request was not forwarded.")
+	StoreDown      = New("store_unavailable", "The usage store is unavailable; the request was not forwarded.").WithRetryAfter(time.Second)
 	NotFound       = New("not_found", "No such route.")
 	Internal       = New("internal_error", "Internal error.")
 )
@@ -77,7 +77,24 @@ type body struct {
 	} `json:"error"`
 }
 
-// Write sends e as the JSON error response.
+// permanent are refusals that the same request can never overcome: a
+// client retrying them only wastes its user's time (the openai and
+// anthropic SDKs retry 4xx like 408/409/429 and any 5xx twice by default,
+// the Vercel AI SDK three times). A refusal that comes with a Retry-After
+// (a rate, a concurrency slot, a user's window, budget held by calls in
+// flight) is temporary whatever its code.
+var permanent = map[string]bool{
+	"missing_token": true, "invalid_token": true, "token_expired": true, "token_not_yet_valid": true,
+	"token_revoked": true, "model_not_allowed": true, "path_not_allowed": true, "origin_not_allowed": true,
+	"ip_not_allowed": true, "endpoint_not_metered": true, "parameter_not_metered": true,
+	"call_limit_exceeded": true, "budget_exceeded": true, "request_too_large": true,
+	"unknown_provider": true, "bad_request": true, "ambiguous_request": true,
+	"unauthorized": true, "not_found": true,
+}
+
+// Write sends e as the JSON error response, with the retry signals the
+// vendor SDKs read: x-should-retry (openai, anthropic) false on a
+// permanent refusal; Retry-After and retry-after-ms on a temporary one.
 func Write(w http.ResponseWriter, e *Error) {
 	var b body
 	b.Error.Message, b.Error.Type, b.Error.Code = e.Message, "relayapi_error", e.Code
@@ -86,9 +103,14 @@ func Write(w http.ResponseWriter, e *Error) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(data)))
 	h.Set("Cache-Control", "no-store")
-	if e.RetryAfter > 0 {
+	switch {
+	case e.RetryAfter > 0:
 		secs := int((e.RetryAfter + time.Second - 1) / time.Second)
 		h.Set("Retry-After", strconv.Itoa(secs))
+		h.Set("Retry-After-Ms", strconv.FormatInt(e.RetryAfter.Milliseconds(), 10))
+		h.Set("X-Should-Retry", "true")
+	case permanent[e.Code]:
+		h.Set("X-Should-Retry", "false")
 	}
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(data)

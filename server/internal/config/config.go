@@ -121,8 +121,10 @@ type Log struct {
 // Provider is an operator-defined upstream, or an override of a built-in
 // one (fields left empty keep the built-in value).
 type Provider struct {
-	BaseURL string            `json:"base_url"`
-	Auth    string            `json:"auth,omitempty"`
+	BaseURL string `json:"base_url"`
+	Auth    string `json:"auth,omitempty"`
+	// Headers are pinned: set on every request to the provider, whatever
+	// the client sent.
 	Headers map[string]string `json:"headers,omitempty"`
 	// APIKeys are relay-held credentials, used round-robin for tokens that
 	// carry no api_key. Never inline: each names an env var or a file.
@@ -135,6 +137,12 @@ type Provider struct {
 	// the relay cannot meter, at a fixed charge in tokens per call:
 	// "METHOD /path" (with * wildcards) → tokens.
 	FixedCharges map[string]int64 `json:"fixed_charges,omitempty"`
+	// AllowRequestHeaders and AllowResponseHeaders add header names (a
+	// trailing * matches a prefix) to what crosses the relay, beyond what
+	// the official SDKs need: e.g. "anthropic-beta" to let clients pick
+	// Anthropic betas on the operator's account.
+	AllowRequestHeaders  []string `json:"allow_request_headers,omitempty"`
+	AllowResponseHeaders []string `json:"allow_response_headers,omitempty"`
 }
 
 // KeyRef points at a secret without containing it.
@@ -473,6 +481,11 @@ func (p Provider) validate() error {
 	for _, api := range p.APIs {
 		if !oneOf(api, APIFamilies...) {
 			return fmt.Errorf("apis: %q is not one of %s", api, strings.Join(APIFamilies, ", "))
+		}
+	}
+	for _, h := range append(append([]string{}, p.AllowRequestHeaders...), p.AllowResponseHeaders...) {
+		if name := strings.TrimSuffix(h, "*"); name == "" || strings.ContainsAny(name, "* :\t\r\n") {
+			return fmt.Errorf("allow_*_headers: %q is not a header name (a trailing * matches a prefix)", h)
 		}
 	}
 	for route, tokens := range p.FixedCharges {

@@ -13,6 +13,7 @@
 package endpoint
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/relayapi/relayapi/server/internal/usage"
@@ -134,6 +135,9 @@ type Endpoint struct {
 	// IncludeUsage: a stream reports usage only when the request sets
 	// stream_options.include_usage (OpenAI chat and legacy completions).
 	IncludeUsage bool
+	// ListsModels: the answer lists models ("data"[].id, Gemini's
+	// "models"[].name), which a token with `models` sees filtered.
+	ListsModels bool
 
 	pattern pattern
 }
@@ -146,6 +150,8 @@ type Route struct {
 	// PathModel is the model the path names (Gemini models/{model}:…,
 	// Azure deployments/{model}/…), "" when it names none.
 	PathModel string
+	// modelAt is the index of the path segment naming it.
+	modelAt int
 }
 
 // Known reports whether the request matched a catalog entry.
@@ -215,20 +221,51 @@ func (c *Catalog) Resolve(families []Family, method, path string) Route {
 	}
 	var best *Endpoint
 	var bestModel string
+	bestAt := -1
 	for _, list := range [3][]*Endpoint{c.byLast[last], byVerb, c.rest} {
 		for _, e := range list {
 			if e.Method != method || (best != nil && e.pattern.score <= best.pattern.score) || !speaks(families, e.Family) {
 				continue
 			}
-			if model, ok := e.pattern.match(segs); ok {
-				best, bestModel = e, model
+			if model, at, ok := e.pattern.match(segs); ok {
+				best, bestModel, bestAt = e, model, at
 			}
 		}
 	}
 	if best == nil {
 		return Route{}
 	}
-	return Route{Endpoint: *best, PathModel: bestModel}
+	return Route{Endpoint: *best, PathModel: bestModel, modelAt: bestAt}
+}
+
+// WithModel returns escapedPath (the path the route was resolved from,
+// escaped as it is forwarded) with the model the path names replaced by
+// model — how model_map reaches a model named in the path. A route that
+// names no model returns the path unchanged.
+func (r Route) WithModel(escapedPath, model string) string {
+	if r.PathModel == "" || r.modelAt < 0 {
+		return escapedPath
+	}
+	lead := strings.HasPrefix(escapedPath, "/")
+	segs := strings.Split(strings.Trim(escapedPath, "/"), "/")
+	if r.modelAt >= len(segs) {
+		return escapedPath
+	}
+	seg := segs[r.modelAt]
+	escaped := url.PathEscape(model)
+	last := r.pattern.segs[len(r.pattern.segs)-1]
+	if _, method, ok := strings.Cut(seg, ":"); ok && r.modelAt == len(segs)-1 && last.kind == verb {
+		escaped += ":" + method // Gemini's models/{model}:generateContent
+	}
+	segs[r.modelAt] = escaped
+	out := strings.Join(segs, "/")
+	if lead {
+		out = "/" + out
+	}
+	if strings.HasSuffix(escapedPath, "/") && len(escapedPath) > 1 {
+		out += "/"
+	}
+	return out
 }
 
 func speaks(families []Family, f Family) bool {

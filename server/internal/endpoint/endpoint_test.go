@@ -146,3 +146,20 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+func TestWithModelReplacesTheModelThePathNames(t *testing.T) {
+	c := Default()
+	cases := []struct{ path, model, want string }{
+		{"/v1beta/models/fast:generateContent", "gemini-2.0-flash", "/v1beta/models/gemini-2.0-flash:generateContent"},
+		{"/v1/models/fast:streamGenerateContent", "gemini-2.5-pro", "/v1/models/gemini-2.5-pro:streamGenerateContent"},
+		{"/openai/deployments/fast/chat/completions", "gpt-4o-mini", "/openai/deployments/gpt-4o-mini/chat/completions"},
+		{"/x/openai/deployments/fast/embeddings", "a/b c", "/x/openai/deployments/a%2Fb%20c/embeddings"},
+		{"/v1/chat/completions", "gpt-4o", "/v1/chat/completions"},
+	}
+	for _, tc := range cases {
+		r := c.Resolve(all, "POST", tc.path)
+		if got := r.WithModel(tc.path, tc.model); got != tc.want {
+			t.Errorf("%s → %s: got %s, want %s", tc.path, tc.model, got, tc.want)
+		}
+	}
+}

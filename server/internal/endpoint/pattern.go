@@ -87,14 +87,20 @@ func compileSegment(part string) (segment, error) {
 	return segment{kind: literal, text: part}, nil
 }
 
-// match reports whether path segments match, and the model they name.
-func (p pattern) match(path []string) (model string, ok bool) {
+// match reports whether path segments match, the model they name and
+// the index of the segment naming it (-1 for none).
+func (p pattern) match(path []string) (model string, at int, ok bool) {
 	if p.tail {
 		rest := p.segs[1:]
 		if len(path) < len(rest) {
-			return "", false
+			return "", -1, false
 		}
-		return matchFrom(rest, path[len(path)-len(rest):])
+		off := len(path) - len(rest)
+		model, at, ok = matchFrom(rest, path[off:])
+		if at >= 0 {
+			at += off
+		}
+		return model, at, ok
 	}
 	return matchFrom(p.segs, path)
 }
@@ -108,34 +114,39 @@ func hasAnyMany(segs []segment) bool {
 	return false
 }
 
-func matchFrom(segs []segment, path []string) (string, bool) {
+func matchFrom(segs []segment, path []string) (model string, at int, ok bool) {
 	if len(segs) == 0 {
-		return "", len(path) == 0
+		return "", -1, len(path) == 0
 	}
 	s := segs[0]
 	if s.kind == anyMany {
 		for skip := 0; skip <= len(path); skip++ {
-			if m, ok := matchFrom(segs[1:], path[skip:]); ok {
-				return m, true
+			if m, at, ok := matchFrom(segs[1:], path[skip:]); ok {
+				if at >= 0 {
+					at += skip
+				}
+				return m, at, true
 			}
 		}
-		return "", false
+		return "", -1, false
 	}
 	if len(path) == 0 {
-		return "", false
+		return "", -1, false
 	}
 	name, ok := s.matchOne(path[0])
 	if !ok {
-		return "", false
+		return "", -1, false
 	}
-	rest, ok := matchFrom(segs[1:], path[1:])
-	if !ok {
-		return "", false
+	rest, at, ok := matchFrom(segs[1:], path[1:])
+	switch {
+	case !ok:
+		return "", -1, false
+	case s.model:
+		return name, 0, true
+	case at >= 0:
+		return rest, at + 1, true
 	}
-	if s.model {
-		return name, true
-	}
-	return rest, true
+	return rest, -1, true
 }
 
 // matchOne matches one path segment; name is the model part of it.

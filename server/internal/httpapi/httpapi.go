@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/admin"
@@ -63,6 +64,10 @@ func New(o Options) http.Handler {
 type api struct {
 	o         Options
 	writeIdle time.Duration
+
+	readyMu    sync.Mutex
+	readyOK    bool
+	readyUntil time.Time
 }
 
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -75,7 +80,9 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// not fail this one's first write.
 		rec.extendDeadline()
 	}
+	// Both names: OpenAI SDKs read x-request-id, Anthropic's request-id.
 	w.Header().Set("X-Request-Id", fields.RequestID)
+	w.Header().Set("Request-Id", fields.RequestID)
 	defer a.logAccess(rec, r, fields)
 	defer a.recoverPanic(rec, fields)
 	normalizeTarget(r)
@@ -130,6 +137,13 @@ func (a *api) route(w http.ResponseWriter, r *http.Request, fields *reqlog.Field
 		r.URL.RawPath = path
 		r.URL.Path = unescaped(path)
 	}
+	// The relay's own limits come before any other work — a token
+	// decrypted, the store pinged, metrics rendered — on every route.
+	if ok, wait := a.o.Limiter.Allow(a.o.ClientIP(r), time.Now()); !ok {
+		fields.Code = "rate_limited"
+		apierror.Write(w, apierror.New("rate_limited", "Too many requests to the relay; slow down.").WithRetryAfter(wait))
+		return
+	}
 	switch {
 	case path == "/health" && r.Method == http.MethodGet:
 		a.health(w)
@@ -142,11 +156,6 @@ func (a *api) route(w http.ResponseWriter, r *http.Request, fields *reqlog.Field
 		return
 	case r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "":
 		a.o.Relay.Preflight(w, r)
-		return
-	}
-	if ok, wait := a.o.Limiter.Allow(a.o.ClientIP(r), time.Now()); !ok {
-		fields.Code = "rate_limited"
-		apierror.Write(w, apierror.New("rate_limited", "Too many requests to the relay; slow down.").WithRetryAfter(wait))
 		return
 	}
 	if strings.HasPrefix(path, "/admin/") {
@@ -169,15 +178,36 @@ func (a *api) health(w http.ResponseWriter) {
 	})
 }
 
+// readyFor is how long a store check answers /ready: orchestrators probe
+// every few seconds, a flood of probes must not become a flood of pings.
+const readyFor = time.Second
+
 func (a *api) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := a.o.Store.Ping(ctx); err != nil {
-		a.o.Logger.Warn("readiness: store unreachable", "err", err)
+	if !a.storeReady(r.Context()) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "store": "unreachable"})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "store": "ok"})
+}
+
+// storeReady pings the store at most once per readyFor; concurrent
+// probes in between share the last answer.
+func (a *api) storeReady(ctx context.Context) bool {
+	a.readyMu.Lock()
+	defer a.readyMu.Unlock()
+	if now := time.Now(); now.Before(a.readyUntil) {
+		return a.readyOK
+	}
+	// Not the prober's context: a prober that leaves must not mark the
+	// relay unready for the next ones.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	err := a.o.Store.Ping(ctx)
+	if err != nil {
+		a.o.Logger.Warn("readiness: store unreachable", "err", err)
+	}
+	a.readyOK, a.readyUntil = err == nil, time.Now().Add(readyFor)
+	return a.readyOK
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/relayapi/relayapi/server/internal/ratelimit"
 )
 
 func TestRedactPathHidesThePathToken(t *testing.T) {
@@ -74,5 +79,44 @@ func TestRecorderKeepsTheFinalStatusAfterEarlyHints(t *testing.T) {
 	_, _ = rec.Write([]byte("x"))
 	if rec.status != http.StatusCreated || rec.bytes != 1 || len(w.codes) != 2 {
 		t.Fatalf("recorded %d, %d bytes; wrote %v", rec.status, rec.bytes, w.codes)
+	}
+}
+
+type countingPinger struct{ n int }
+
+func (p *countingPinger) Ping(context.Context) error { p.n++; return nil }
+
+func TestReadinessPingsTheStoreAtMostOnceASecond(t *testing.T) {
+	p := &countingPinger{}
+	h := New(Options{Store: p, Limiter: ratelimit.New(0, 0, 0, 0), ClientIP: func(*http.Request) netip.Addr { return netip.Addr{} },
+		Logger: slog.New(slog.DiscardHandler)})
+	for range 100 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/ready", nil))
+		if w.Code != 200 {
+			t.Fatalf("%d", w.Code)
+		}
+	}
+	if p.n != 1 {
+		t.Fatalf("100 probes pinged the store %d times", p.n)
+	}
+}
+
+func TestTheRelaysLimitsComeBeforeEveryRoute(t *testing.T) {
+	p := &countingPinger{}
+	h := New(Options{Store: p, Limiter: ratelimit.New(0, 0, 1, 1), ClientIP: func(*http.Request) netip.Addr { return netip.MustParseAddr("192.0.2.1") },
+		Logger: slog.New(slog.DiscardHandler)})
+	for _, target := range []string{"/ready", "/health", "/ready"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", target, nil))
+	}
+	if p.n != 1 {
+		t.Fatalf("limited probes still pinged the store (%d pings)", p.n)
+	}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("OPTIONS", "/t/x/v1/chat/completions", nil)
+	r.Header.Set("Access-Control-Request-Method", "POST")
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusTooManyRequests {
+		t.Fatalf("a preflight over the limit: %d", w.Code)
 	}
 }

@@ -71,6 +71,9 @@ func (t *Token) ModelAllowed(model string) bool {
 // RestrictsModels reports whether the token names allowed models.
 func (t *Token) RestrictsModels() bool { return len(t.Claims.Models) > 0 }
 
+// RestrictsPaths reports whether the token names allowed paths.
+func (t *Token) RestrictsPaths() bool { return len(t.Claims.Paths) > 0 }
+
 // PathAllowed checks the forwarded path (without query).
 func (t *Token) PathAllowed(path string) bool {
 	return len(t.Claims.Paths) == 0 || matchAny(t.Claims.Paths, path)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/endpoint"
+	"github.com/relayapi/relayapi/server/internal/headers"
 	"github.com/relayapi/relayapi/server/internal/policy"
 )
 
@@ -36,8 +37,14 @@ type Provider struct {
 	Origin *url.URL
 	Prefix string
 	Auth   string
-	// DefaultHeaders are set upstream when the client did not send them.
+	// DefaultHeaders are the built-in ones (anthropic-version), set
+	// upstream when the client did not send them; PinnedHeaders are the
+	// operator's, set whatever the client sent.
 	DefaultHeaders map[string]string
+	PinnedHeaders  map[string]string
+	// RequestHeaders and ResponseHeaders are what may cross the relay,
+	// each way: the SDKs' needs plus the operator's additions.
+	RequestHeaders, ResponseHeaders headers.Allowlist
 	// Families are the API dialects the provider speaks: the endpoint
 	// catalog resolves its requests among them.
 	Families []endpoint.Family
@@ -104,16 +111,8 @@ func New(operator map[string]config.Provider) (*Registry, error) {
 		if len(p.FixedCharges) > 0 {
 			base.FixedCharges = p.FixedCharges
 		}
-		if len(p.Headers) > 0 {
-			headers := map[string]string{}
-			for k, v := range base.Headers {
-				headers[k] = v
-			}
-			for k, v := range p.Headers {
-				headers[k] = v
-			}
-			base.Headers = headers
-		}
+		base.AllowRequestHeaders, base.AllowResponseHeaders = p.AllowRequestHeaders, p.AllowResponseHeaders
+		base.Headers = p.Headers // the operator's are pinned (see build)
 		merged[name] = base
 	}
 	r := &Registry{byName: map[string]*Provider{}}
@@ -121,7 +120,8 @@ func New(operator map[string]config.Provider) (*Registry, error) {
 		if p.BaseURL == "" {
 			continue // e.g. azure until configured
 		}
-		built, err := build(name, p)
+		pinned := operator[name].Headers
+		built, err := build(name, p, builtins[name].Headers, pinned)
 		if err != nil {
 			return nil, fmt.Errorf("providers.%s: %w", name, err)
 		}
@@ -130,7 +130,7 @@ func New(operator map[string]config.Provider) (*Registry, error) {
 	return r, nil
 }
 
-func build(name string, p config.Provider) (*Provider, error) {
+func build(name string, p config.Provider, defaults, pinned map[string]string) (*Provider, error) {
 	u, err := url.Parse(p.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("base_url %q is not an http(s) URL", p.BaseURL)
@@ -139,23 +139,23 @@ func build(name string, p config.Provider) (*Provider, error) {
 	if auth == "" {
 		auth = AuthBearer
 	}
-	headers := map[string]string{}
-	for k, v := range p.Headers {
-		headers[http.CanonicalHeaderKey(k)] = v
-	}
+
 	chatCap := "max_tokens"
 	if name == "openai" {
 		chatCap = "max_completion_tokens"
 	}
 	return &Provider{
-		Name:           name,
-		Origin:         &url.URL{Scheme: u.Scheme, Host: u.Host},
-		Prefix:         strings.TrimSuffix(u.EscapedPath(), "/"),
-		Auth:           auth,
-		DefaultHeaders: headers,
-		Families:       families(name, p.APIs),
-		ChatCapParam:   chatCap,
-		FixedCharges:   fixedCharges(p.FixedCharges),
+		Name:            name,
+		Origin:          &url.URL{Scheme: u.Scheme, Host: u.Host},
+		Prefix:          strings.TrimSuffix(u.EscapedPath(), "/"),
+		Auth:            auth,
+		DefaultHeaders:  canonical(defaults),
+		PinnedHeaders:   canonical(pinned),
+		RequestHeaders:  headers.Request.With(p.AllowRequestHeaders),
+		ResponseHeaders: headers.Response.With(p.AllowResponseHeaders),
+		Families:        families(name, p.APIs),
+		ChatCapParam:    chatCap,
+		FixedCharges:    fixedCharges(p.FixedCharges),
 	}, nil
 }
 
@@ -232,4 +232,12 @@ func (p *Provider) FixedCharge(method, path string) int64 {
 		}
 	}
 	return tokens
+}
+
+func canonical(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[http.CanonicalHeaderKey(k)] = v
+	}
+	return out
 }

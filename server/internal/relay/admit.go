@@ -15,6 +15,7 @@ var (
 	errRateLimited = apierror.New("rate_limited", "The token's requests-per-minute limit is reached.")
 	errConcurrency = apierror.New("concurrency_limited", "The token has too many requests in flight.")
 	errBudget      = apierror.New("budget_exceeded", "The token's token budget is used up.")
+	errBudgetHeld  = apierror.New("budget_exceeded", "The rest of the token's budget is held by its calls in flight.")
 	errSubject     = apierror.New("call_limit_exceeded", "This user has used all of their calls for now.")
 	// errClientClosed is never seen (the client is gone); it names the
 	// outcome in the access and request logs, with nginx's status 499.
@@ -62,6 +63,10 @@ func (h *Handler) admit(ctx context.Context, c *token.Claims, promptEstimate, re
 	case store.ConcurrencyLimited:
 		return g, errConcurrency.WithRetryAfter(g.RetryAfter)
 	case store.BudgetExceeded:
+		if g.BudgetHeld > 0 {
+			// Calls in flight hold the rest: worth a retry once they end.
+			return g, errBudgetHeld.WithRetryAfter(time.Second)
+		}
 		return g, errBudget
 	case store.SubjectLimitReached:
 		return g, errSubject.WithRetryAfter(g.RetryAfter)

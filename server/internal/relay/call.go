@@ -9,6 +9,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/credentials"
 	"github.com/relayapi/relayapi/server/internal/endpoint"
 	"github.com/relayapi/relayapi/server/internal/intake"
+	"github.com/relayapi/relayapi/server/internal/policy"
 	"github.com/relayapi/relayapi/server/internal/provider"
 	"github.com/relayapi/relayapi/server/internal/reqlog"
 	"github.com/relayapi/relayapi/server/internal/store"
@@ -20,22 +21,32 @@ import (
 // proxy callbacks need, and what settlement records at the end.
 type call struct {
 	h        *Handler
+	tok      *policy.Token
 	claims   *token.Claims
 	provider *provider.Provider
 	pool     *credentials.Pool // relay-held keys, nil when the token has one
-	found    intake.Found
-	path     string         // found.Path unescaped
-	route    endpoint.Route // what the endpoint catalog says of the request
-	format   usage.Format
-	stream   bool
-	origin   string // allowed origin to echo, "" for none
-	model    string // the model served: the path's, or the body's after model_map
-	body     []byte
-	fields   *reqlog.Fields
-	start    time.Time
+	// upstreamKey is the real key of the attempt that answered: what an
+	// error answer must never carry back (see scrubKey).
+	upstreamKey string
+	found       intake.Found
+	path        string         // found.Path unescaped
+	route       endpoint.Route // what the endpoint catalog says of the request
+	format      usage.Format
+	stream      bool
+	origin      string // allowed origin to echo, "" for none
+	model       string // the model served: the path's, or the body's after model_map
+	body        []byte
+	fields      *reqlog.Fields
+	start       time.Time
 
-	// bodyModelMapped is what model_map puts in the body's "model".
+	// bodyModelMapped is what model_map puts in the body's "model";
+	// forwardPath, when set, is the escaped path with model_map applied to
+	// the model it names.
 	bodyModelMapped string
+	forwardPath     string
+	// filterModels: the answer is a model listing a token with `models`
+	// sees filtered.
+	filterModels bool
 
 	grant          store.Grant
 	promptEstimate int64 // reserved for the prompt
@@ -210,7 +221,8 @@ func (h *Handler) settle(c *call, refund bool, prompt, completion int64, source 
 	start := time.Now()
 	err := h.opts.Store.Settle(context.Background(), store.Settlement{
 		TokenID: c.claims.ID, LeaseID: c.grant.LeaseID, Reserved: c.grant.Reserved,
-		PromptTokens: prompt, CompletionTokens: completion, Refund: refund, LastError: lastError, Now: h.now(),
+		PromptTokens: prompt, CompletionTokens: completion, Refund: refund, RefundLimit: c.claims.MaxCalls,
+		LastError: lastError, Now: h.now(),
 	})
 	h.opts.Metrics.StoreLatency("settle", time.Since(start), err)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/relayapi/relayapi/server/internal/apierror"
+	"github.com/relayapi/relayapi/server/internal/headers"
 )
 
 // clientAuthHeaders carry the relay token (or anything a client thinks is a
@@ -47,7 +48,11 @@ func (h *Handler) upstreamRequest(r *http.Request, c *call) *http.Request {
 	if h.opts.Drain && c.stream {
 		c.stopWatch = context.AfterFunc(c.client, c.startDrain)
 	}
-	rawPath := p.Prefix + c.found.Path
+	path := c.found.Path
+	if c.forwardPath != "" {
+		path = c.forwardPath
+	}
+	rawPath := p.Prefix + path
 	out := &http.Request{
 		Method: r.Method,
 		URL: &url.URL{
@@ -55,7 +60,7 @@ func (h *Handler) upstreamRequest(r *http.Request, c *call) *http.Request {
 			Path: unescapeOr(rawPath), RawPath: rawPath, RawQuery: c.found.RawQuery,
 		},
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: copyRequestHeader(r.Header),
+		Header: requestHeader(r.Header, p.RequestHeaders),
 		Host:   p.Origin.Host,
 	}
 	body := c.body
@@ -69,8 +74,11 @@ func (h *Handler) upstreamRequest(r *http.Request, c *call) *http.Request {
 			out.Header.Set(name, value)
 		}
 	}
+	for name, value := range p.PinnedHeaders {
+		out.Header.Set(name, value) // the operator's word wins over the client's
+	}
 	p.SetAuth(out.Header, c.claims.APIKey) // relay-held keys are set per attempt
-	out.Header.Set("Accept-Encoding", upstreamEncoding(r.Header, c.stream))
+	out.Header.Set("Accept-Encoding", upstreamEncoding(r.Header, c.stream || c.filterModels))
 	return out.WithContext(ctx)
 }
 
@@ -106,12 +114,15 @@ func acceptsGzip(values []string) bool {
 	return false
 }
 
-// copyRequestHeader keeps the client's end-to-end headers, minus its
-// credentials, the hop-by-hop fields and those its Connection header names.
-func copyRequestHeader(in http.Header) http.Header {
+// requestHeader keeps the client's headers the provider's allowlist
+// names (headers.Request plus the operator's additions), never its
+// credentials, the hop-by-hop fields or those its Connection header names.
+func requestHeader(in http.Header, allow headers.Allowlist) http.Header {
 	out := make(http.Header, len(in)+2)
 	for name, values := range in {
-		out[name] = values
+		if allow.Allows(name) {
+			out[name] = values
+		}
 	}
 	dropHop(out)
 	for _, name := range clientAuthHeaders {
@@ -151,6 +162,9 @@ func unescapeOr(raw string) string {
 // replace the provider's.
 func (h *Handler) modifyResponse(c *call, resp *http.Response) {
 	c.fields.Upstream = resp.StatusCode
+	// Only what clients read crosses back: never the account's cookies,
+	// organization or its own rate limits (the token's replace them).
+	c.provider.ResponseHeaders.Filter(resp.Header)
 	switch {
 	case resp.StatusCode >= 500:
 		c.markRefund("upstream_" + http.StatusText(resp.StatusCode))

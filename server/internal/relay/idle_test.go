@@ -58,7 +58,7 @@ func newIdleRig(t *testing.T, idle time.Duration) *idleRig {
 	if err := key.AddTo(keys); err != nil {
 		t.Fatal(err)
 	}
-	providers, err := provider.New(map[string]config.Provider{"mock": {BaseURL: up.URL, Auth: "bearer"}})
+	providers, err := provider.New(map[string]config.Provider{"mock": {BaseURL: up.URL, Auth: "bearer", AllowRequestHeaders: []string{"x-mock-*"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

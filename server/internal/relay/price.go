@@ -42,8 +42,8 @@ type pricing struct {
 var (
 	errNotMetered = apierror.New("endpoint_not_metered",
 		"This token has a token_budget, and the relay cannot meter this endpoint's usage.")
-	errAmbiguous = apierror.New("bad_request",
-		"The request body names a member the relay reads twice or in another spelling.")
+	errAmbiguous = apierror.New("ambiguous_request",
+		"The request body names a member the relay reads (model, stream, a cap, n…) twice or in another spelling.")
 	errNotObject = apierror.New("bad_request", "The request body must be a JSON object for this token's limits.")
 	errChoices   = apierror.New("bad_request", "The request's number of answers (n) must be a number.")
 )

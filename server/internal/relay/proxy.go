@@ -12,10 +12,16 @@ import (
 func (h *Handler) forward(w http.ResponseWriter, r *http.Request, c *call) {
 	out := h.upstreamRequest(r, c)
 	resp, err := h.roundTrip(c, out)
+	if err == nil && c.filterModels {
+		if err = c.filterModelList(resp); err != nil {
+			resp.Body.Close()
+		}
+	}
 	if err != nil {
 		h.upstreamError(w, c, err)
 		return
 	}
+	c.scrubKey(resp)
 	h.modifyResponse(c, resp) // wraps resp.Body in the meter
 	defer resp.Body.Close()
 	dropHop(resp.Header)

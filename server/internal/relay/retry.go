@@ -91,6 +91,7 @@ func (t *retrier) setPoolKey(out *http.Request, c *call) credentials.Key {
 	key, ok := c.pool.Next(time.Now())
 	if ok {
 		c.provider.SetAuth(out.Header, key.Value())
+		c.upstreamKey = key.Value()
 	}
 	return key
 }

@@ -24,6 +24,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, apiErr := h.prepare(w, r, fields)
 	if apiErr != nil {
 		fields.Code = apiErr.Code
+		if apiErr.Code == "origin_not_allowed" {
+			// Readable by the page, so its developer sees why instead of
+			// a bare network error; nothing was forwarded.
+			applyCORS(w.Header(), r.Header.Get("Origin"))
+		}
 		apierror.Write(w, apiErr)
 		return
 	}
@@ -36,7 +41,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The provider's answer carries the CORS headers (modifyResponse), and
 	// its own x-request-id passes through; the relay's goes in
 	// x-relayapi-request-id.
-	for _, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Vary", "X-Request-Id"} {
+	for _, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Vary", "X-Request-Id", "Request-Id"} {
 		w.Header().Del(name)
 	}
 	h.forward(w, r, c)
@@ -85,8 +90,9 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, fields *reqlog
 		return nil, apiErr
 	}
 	c := &call{
-		h: h, claims: claims, provider: prov, found: found, path: path, route: route,
-		stream: info.Stream || route.StreamInPath, origin: origin,
+		h: h, tok: tok, claims: claims, provider: prov, found: found, path: path, route: route,
+		filterModels: route.ListsModels && tok.RestrictsModels(),
+		stream:       info.Stream || route.StreamInPath, origin: origin,
 		format: route.Format, fields: fields, model: info.Model, start: h.now(),
 		done: make(chan struct{}),
 	}
@@ -94,6 +100,7 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, fields *reqlog
 	if claims.APIKey == "" {
 		c.pool = pool
 	}
+	c.upstreamKey = claims.APIKey
 	apiErr = h.admitAndRewrite(r, c, body)
 	setRateHeaders(w.Header(), claims, c.grant)
 	if apiErr != nil {
@@ -101,6 +108,9 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, fields *reqlog
 	}
 	return c, nil
 }
+
+var errAccountScope = apierror.New("path_not_allowed",
+	"The token reaches its provider's inference endpoints only; other endpoints must be listed in its paths claim.")
 
 var errNoCredential = apierror.New("unknown_provider", "The token carries no API key and the relay holds none for its provider.")
 
@@ -110,8 +120,15 @@ var errNoCredential = apierror.New("unknown_provider", "The token carries no API
 // back.
 func (h *Handler) admitAndRewrite(r *http.Request, c *call, body []byte) *apierror.Error {
 	claims := c.claims
-	if mapped, ok := claims.ModelMap[c.model]; ok && c.route.PathModel == "" {
-		c.bodyModelMapped, c.model = mapped, mapped
+	if mapped, ok := claims.ModelMap[c.model]; ok {
+		// model_map rewrites the model wherever the request names it: the
+		// path (Gemini, Azure deployments) or the body.
+		if c.route.PathModel != "" {
+			c.forwardPath = c.route.WithModel(c.found.Path, mapped)
+		} else {
+			c.bodyModelMapped = mapped
+		}
+		c.model = mapped
 	}
 	p, apiErr := h.price(c, r, body)
 	if apiErr != nil {
@@ -159,6 +176,12 @@ func (h *Handler) admitAndRewrite(r *http.Request, c *call, body []byte) *apierr
 func (h *Handler) checkRequest(r *http.Request, tok *policy.Token, path string, route endpoint.Route, body []byte, originOK bool) (reqbody.Info, *apierror.Error) {
 	if !tok.PathAllowed(path) {
 		return reqbody.Info{}, apierror.New("path_not_allowed", "The token does not allow this endpoint.")
+	}
+	if !tok.RestrictsPaths() && route.Kind != endpoint.Inference && route.Kind != endpoint.Utility {
+		// Without `paths`, a token reaches its provider's inference
+		// endpoints (and model listings): never the account's stored
+		// files, conversations, batches or fine-tuning jobs.
+		return reqbody.Info{}, errAccountScope
 	}
 	if !originOK {
 		return reqbody.Info{}, apierror.New("origin_not_allowed", "The token does not allow this origin.")
@@ -256,7 +279,7 @@ func (h *Handler) allowedOrigin(origin string, tok *policy.Token) (allowed strin
 }
 
 // ExposedHeaders are the response headers browser SDKs may read.
-const ExposedHeaders = "x-request-id, x-relayapi-request-id, retry-after, " +
+const ExposedHeaders = "x-request-id, request-id, x-relayapi-request-id, retry-after, retry-after-ms, x-should-retry, " +
 	"x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, " +
 	"x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens, openai-processing-ms, request-id"
 
@@ -269,15 +292,21 @@ func applyCORS(h http.Header, allowed string) {
 	h.Set("Access-Control-Expose-Headers", ExposedHeaders)
 }
 
-// Preflight answers a CORS preflight without spending a call. A path token
-// is honoured when it decodes, so a page outside its `origins` is refused
-// by the browser before it sends anything.
+// Preflight answers a CORS preflight without spending a call. A path
+// token is honoured when it decodes: its `origins` replace the server's
+// list. A page outside a token's `origins` passes the preflight, so the
+// browser sends the request and the page can read the relay's
+// origin_not_allowed (nothing is forwarded) instead of a network error.
 func (h *Handler) Preflight(w http.ResponseWriter, r *http.Request) {
 	var tok *policy.Token
 	if found, problem := intake.Extract(r, r.URL.EscapedPath()); problem == intake.OK && found.Location == intake.InPath {
 		tok, _ = h.decode(found.Token)
 	}
-	allowed, ok := h.allowedOrigin(r.Header.Get("Origin"), tok)
+	origin := r.Header.Get("Origin")
+	allowed, ok := h.allowedOrigin(origin, tok)
+	if !ok {
+		allowed, ok = origin, true
+	}
 	hdr := w.Header()
 	hdr.Add("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
 	if ok && allowed != "" {

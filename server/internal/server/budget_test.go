@@ -34,11 +34,11 @@ func newBudgetRig(t *testing.T, mutate func(*config.Config)) *budgetRig {
 	mock := mockprovider.New(mockprovider.Options{})
 	s := newStack(t, mock, func(c *config.Config) {
 		up := c.Providers["mock"].BaseURL
-		c.Providers["mockgemini"] = config.Provider{BaseURL: up, Auth: "x-goog-api-key", APIs: []string{"gemini"}}
-		c.Providers["mockazure"] = config.Provider{BaseURL: up, Auth: "api-key", APIs: []string{"azure", "openai"}}
+		c.Providers["mockgemini"] = config.Provider{BaseURL: up, Auth: "x-goog-api-key", APIs: []string{"gemini"}, AllowRequestHeaders: mockControls}
+		c.Providers["mockazure"] = config.Provider{BaseURL: up, Auth: "api-key", APIs: []string{"azure", "openai"}, AllowRequestHeaders: mockControls}
 		// The built-in openai provider, pointed at the mock: it caps chat
 		// with max_completion_tokens.
-		c.Providers["openai"] = config.Provider{BaseURL: up}
+		c.Providers["openai"] = config.Provider{BaseURL: up, AllowRequestHeaders: mockControls}
 		if mutate != nil {
 			mutate(c)
 		}
@@ -469,7 +469,9 @@ func TestUnmeteredEndpointsAreRefusedUnlessPriced(t *testing.T) {
 		p.FixedCharges = map[string]int64{"POST /v1/images/*": 700}
 		c.Providers["mock"] = p
 	})
-	id, tok := b.budgetToken(1000, nil)
+	// Paths "/*": account endpoints pass the token's scope; the budget
+	// still refuses what it cannot meter.
+	id, tok := b.budgetToken(1000, func(c *token.Claims) { c.Paths = []string{"/*"} })
 	for _, path := range []string{"/v1/fine_tuning/jobs", "/v1/audio/speech", "/v1/embeddings/x"} {
 		if r := b.do("POST", "/t/"+tok+path, `{"model":"dall-e-3","prompt":"a cat"}`, nil); r.code() != "endpoint_not_metered" {
 			t.Fatalf("%s: %d %s", path, r.status, r.body)

@@ -226,10 +226,12 @@ func TestPathTricksNeverLeaveTheProvidersHostOrPrefix(t *testing.T) {
 	up := &spy{}
 	s := newLiveStack(t, up, func(c *config.Config) {
 		// A provider with a path prefix, like DashScope's /compatible-mode.
-		c.Providers["mock"] = config.Provider{BaseURL: c.Providers["mock"].BaseURL + "/compatible-mode", Auth: "bearer"}
+		c.Providers["mock"] = config.Provider{BaseURL: c.Providers["mock"].BaseURL + "/compatible-mode", Auth: "bearer", AllowRequestHeaders: mockControls}
 	})
 	upHost := strings.TrimPrefix(s.upstream.URL, "http://")
-	tok := s.token(nil)
+	// Paths "/*": these odd paths are no inference endpoints; the point
+	// here is where they go, not whether the default scope allows them.
+	tok := s.token(func(c *token.Claims) { c.Paths = []string{"/*"} })
 	auth := "Authorization: Bearer " + tok + "\r\n"
 	const refused, badToken = "bad_request", "invalid_token"
 	cases := []struct {
@@ -557,7 +559,11 @@ func TestHeaderInjectionIsRefusedOrInert(t *testing.T) {
 
 func TestSmugglingAttemptsYieldAtMostOneUpstreamRequest(t *testing.T) {
 	up := &spy{}
-	s := newLiveStack(t, up, nil)
+	s := newLiveStack(t, up, func(c *config.Config) {
+		p := c.Providers["mock"]
+		p.AllowRequestHeaders = append(p.AllowRequestHeaders, "x-folded")
+		c.Providers["mock"] = p
+	})
 	tok := s.token(nil)
 	head := "POST /t/" + tok + "/v1/chat/completions HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n"
 	// What an attacker hopes the relay reads as a second request of its own.
@@ -888,7 +894,7 @@ func TestEverySingleBitFlipOfATokenGetsTheSameAnswer(t *testing.T) {
 	signature := func(h http.Header) string {
 		var names []string
 		for name, v := range h {
-			if name == "Date" || name == "X-Request-Id" {
+			if name == "Date" || name == "X-Request-Id" || name == "Request-Id" {
 				continue
 			}
 			names = append(names, name+": "+strings.Join(v, ","))
@@ -1037,7 +1043,9 @@ func TestOddMethodsHostsAndFraming(t *testing.T) {
 	}}
 	s := newLiveStack(t, up, func(c *config.Config) { c.Limits.MaxHeaderBytes = 64 << 10 })
 	upHost := strings.TrimPrefix(s.upstream.URL, "http://")
-	tok := s.token(nil)
+	// Paths "/*": the framing cases use paths that are no inference
+	// endpoints.
+	tok := s.token(func(c *token.Claims) { c.Paths = []string{"/*"} })
 
 	for _, method := range []string{"TRACE", "TRACK", "CONNECT", "PROPFIND", "FOO"} {
 		t.Run("method "+method, func(t *testing.T) {

@@ -89,7 +89,7 @@ func TestRelayErrorsUseTheDocumentedCodeStatusAndShape(t *testing.T) {
 		{"not yet", st(func(c *token.Claims) { c.NotBefore = now.Add(time.Minute).Unix() }), chatBody, nil, 401, "token_not_yet_valid"},
 		{"model", st(func(c *token.Claims) { c.Models = []string{"gpt-3.5*"} }), chatBody, nil, 403, "model_not_allowed"},
 		{"no model", st(func(c *token.Claims) { c.Models = []string{"gpt-4o"} }), `{"messages":[]}`, nil, 403, "model_not_allowed"},
-		{"model key in another case is ambiguous", st(func(c *token.Claims) { c.Models = []string{"gpt-4o"} }), `{"model":"o1-pro","MODEL":"gpt-4o"}`, nil, 400, "bad_request"},
+		{"model key in another case is ambiguous", st(func(c *token.Claims) { c.Models = []string{"gpt-4o"} }), `{"model":"o1-pro","MODEL":"gpt-4o"}`, nil, 400, "ambiguous_request"},
 		{"path", st(func(c *token.Claims) { c.Paths = []string{"/v1/embeddings"} }), chatBody, nil, 403, "path_not_allowed"},
 		{"origin", st(func(c *token.Claims) { c.Origins = []string{"https://good.example"} }), chatBody, map[string]string{"Origin": "https://evil.example"}, 403, "origin_not_allowed"},
 		{"no origin", st(func(c *token.Claims) { c.Origins = []string{"https://good.example"} }), chatBody, nil, 403, "origin_not_allowed"},
@@ -168,15 +168,30 @@ func TestPreflightIsAnsweredWithoutATokenOrACall(t *testing.T) {
 		!strings.Contains(r.header.Get("Access-Control-Allow-Headers"), "authorization") {
 		t.Fatalf("%d %v", r.status, r.header)
 	}
-	tok := s.token(func(c *token.Claims) { c.Origins = []string{"https://good.example"} })
-	r = s.do("OPTIONS", "/t/"+tok+"/v1/chat/completions", "", map[string]string{
-		"Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
-	})
-	if r.header.Get("Access-Control-Allow-Origin") != "" {
-		t.Fatalf("preflight allowed an origin outside the token's origins")
-	}
 	if mock.Stats().Requests != 0 {
 		t.Fatal("preflight reached the provider")
+	}
+}
+
+// A page outside a token's origins gets through the preflight so that it
+// can read the relay's refusal instead of a bare network error; the
+// request itself is refused and nothing reaches the provider.
+func TestARefusedOriginIsReadableByThePage(t *testing.T) {
+	mock := mockprovider.New(mockprovider.Options{})
+	s := newStack(t, mock, nil)
+	tok := s.token(func(c *token.Claims) { c.Origins = []string{"https://good.example"} })
+	evil := map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+	r := s.do("OPTIONS", "/t/"+tok+"/v1/chat/completions", "", evil)
+	if r.status != 204 || r.header.Get("Access-Control-Allow-Origin") != "https://evil.example" {
+		t.Fatalf("preflight: %d %v", r.status, r.header)
+	}
+	r = s.do("POST", "/t/"+tok+"/v1/chat/completions", chatBody, map[string]string{"Origin": "https://evil.example"})
+	if r.code() != "origin_not_allowed" || r.header.Get("Access-Control-Allow-Origin") != "https://evil.example" ||
+		!strings.Contains(r.header.Get("Access-Control-Expose-Headers"), "x-should-retry") || r.header.Get("X-Should-Retry") != "false" {
+		t.Fatalf("refusal: %d %s %v", r.status, r.body, r.header)
+	}
+	if mock.Stats().Requests != 0 {
+		t.Fatal("a refused origin reached the provider")
 	}
 }
 

@@ -49,6 +49,9 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// mockControls lets the mock provider's test controls through.
+var mockControls = []string{"x-mock-*"}
+
 const (
 	realKey  = "sk-real-upstream-key-0123456789"
 	adminKey = "rak_test_admin_key_000000000000"
@@ -83,7 +86,9 @@ func prepareStack(t testing.TB, upstream http.Handler, mutate func(*config.Confi
 	cfg.Log.Level = "debug"
 	cfg.Limits.PerIPRPS = 0
 	cfg.Admin.Key = adminKey
-	cfg.Providers = map[string]config.Provider{"mock": {BaseURL: up.URL, Auth: "bearer"}}
+	// The mock's test controls (x-mock-*) cross the relay like any header
+	// the operator allows.
+	cfg.Providers = map[string]config.Provider{"mock": {BaseURL: up.URL, Auth: "bearer", AllowRequestHeaders: mockControls}}
 	if mutate != nil {
 		mutate(&cfg)
 	}
