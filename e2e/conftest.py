@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from relaytest import (
+    MOCK_CONTROLS,
     RUNNING,
     Keys,
     Minted,
@@ -57,12 +58,18 @@ def relay_config(mock, admin_key) -> dict:
     return {
         # The contract part (DESIGN.md §6) ...
         "providers": {
-            "mock": {"base_url": mock.url, "auth": "bearer"},
-            "mockanthropic": {"base_url": mock.url, "auth": "x-api-key"},
+            # The mock's test controls (x-mock-* headers) cross the relay
+            # because the operator allows them, like any extra header.
+            "mock": {"base_url": mock.url, "auth": "bearer", "allow_request_headers": MOCK_CONTROLS},
+            "mockanthropic": {"base_url": mock.url, "auth": "x-api-key", "allow_request_headers": MOCK_CONTROLS},
             # Gemini's native API (google-genai): the key goes upstream as x-goog-api-key.
-            "mockgemini": {"base_url": mock.url, "auth": "x-goog-api-key", "apis": ["gemini"]},
+            "mockgemini": {"base_url": mock.url, "auth": "x-goog-api-key", "apis": ["gemini"],
+                           "allow_request_headers": MOCK_CONTROLS},
+            "mockazure": {"base_url": mock.url, "auth": "api-key", "apis": ["azure", "openai"],
+                          "allow_request_headers": MOCK_CONTROLS},
             # Nothing listens here: upstream_unreachable and the refund.
-            "deadmock": {"base_url": f"http://127.0.0.1:{free_port()}", "auth": "bearer"},
+            "deadmock": {"base_url": f"http://127.0.0.1:{free_port()}", "auth": "bearer",
+                         "allow_request_headers": MOCK_CONTROLS},
         },
         "admin": {"key": admin_key},
         "store": {"driver": "sqlite", "url": ""},

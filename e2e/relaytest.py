@@ -32,6 +32,11 @@ LOG_FILES: list = []
 RUNNING: list["Proc"] = []
 
 
+# The mock provider's test-control headers, which a relay forwards only
+# when its config allows them (providers.*.allow_request_headers).
+MOCK_CONTROLS = ["x-mock-*"]
+
+
 def free_port() -> int:
     """A loopback port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from relaytest import Mock, Relay, wait_until
+from relaytest import MOCK_CONTROLS, Mock, Relay, wait_until
 
 CHAT = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -289,7 +289,7 @@ def test_5000_idle_streams_bounded_fds_and_memory(binaries, keys, relay_config, 
     own_mock = Mock(mock_bin, tmp_path)  # its own, so 5,000 streams do not touch the shared one
     cfg = dict(
         relay_config,
-        providers={"mock": {"base_url": own_mock.url, "auth": "bearer"}},
+        providers={"mock": {"base_url": own_mock.url, "auth": "bearer", "allow_request_headers": MOCK_CONTROLS}},
         log={"level": "info", "format": "json"},
     )
     relay = Relay(relay_bin, tmp_path, cfg, [keys.aes], tmp_path / "data")

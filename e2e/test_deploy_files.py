@@ -35,7 +35,7 @@ import httpx
 import pytest
 import yaml
 
-from relaytest import SERVER_DIR, Mock, Proc, free_port, keygen, mint_token, wait_until
+from relaytest import MOCK_CONTROLS, SERVER_DIR, Mock, Proc, free_port, keygen, mint_token, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -646,7 +646,8 @@ def test_deploy_config_starts_the_relay(name, static_bins, static_mock, tmp_path
     relay_bin = static_bins[0]
     cfg = _deploy_configs()[name]
     # Point the demo's provider at the local mock (compose: http://mock:9000).
-    cfg.setdefault("providers", {})["mock"] = {"base_url": static_mock.url, "auth": "bearer"}
+    cfg.setdefault("providers", {})["mock"] = {"base_url": static_mock.url, "auth": "bearer",
+                                              "allow_request_headers": MOCK_CONTROLS}
     cfg_path = tmp_path / "config.json"
     cfg_path.write_text(json.dumps(cfg))
     keys = keygen(relay_bin, tmp_path / "keys")

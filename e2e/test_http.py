@@ -60,16 +60,21 @@ def test_token_in_header(relay, mock, mint, header):
 def test_path_token_forwards_rest_of_path_and_query(relay, mock, mint):
     m = mint(max_calls=1)
     r = httpx.post(f"{relay.url}/t/{m.token}/v1/chat/completions?api-version=2024-10-21", json=CHAT,
-                   headers={"x-custom-header": "kept"})
+                   headers={"x-stainless-lang": "python", "x-custom-header": "dropped",
+                            "openai-organization": "org-evil"})
     assert r.status_code == 200, r.text
     (rec,) = assert_forwarded_safely(mock, m, expect=1)
     assert rec["path"] == "/v1/chat/completions"
     assert rec["query"] == "api-version=2024-10-21"
-    assert rec["headers"].get("X-Custom-Header") == ["kept"]
-    # Upstream response headers pass through unchanged (the SDKs read these).
+    # Headers cross by allowlist: what the SDKs send, not what steers the
+    # operator's account or what nobody listed.
+    assert rec["headers"].get("X-Stainless-Lang") == ["python"]
+    assert "X-Custom-Header" not in rec["headers"] and "Openai-Organization" not in rec["headers"]
+    # Upstream response headers the SDKs read pass through; the account's
+    # own rate limits and organization do not.
     assert r.headers.get_list("x-request-id") == [f"req_mock_{rec['seq']}"], r.headers.get_list("x-request-id")
-    assert r.headers.get("x-ratelimit-remaining-requests") == "9999"
     assert r.headers.get("openai-version") == "2020-10-01"
+    assert "x-ratelimit-remaining-requests" not in r.headers and "openai-organization" not in r.headers
 
 
 def test_cors_preflight_without_token(relay):

@@ -4,13 +4,15 @@ relay's error codes (DESIGN.md §5), and nothing reaches the provider."""
 from __future__ import annotations
 
 import json
+import secrets
 import time
 
+import anthropic
 import httpx
 import openai
 import pytest
 
-from relaytest import keygen, mint_token, openai_client, relay_error
+from relaytest import anthropic_client, keygen, mint_token, openai_client, relay_error, wait_until
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -147,8 +149,39 @@ def test_origin_not_allowed(relay, mock, mint):
     assert raw.headers.get("access-control-allow-origin") == "https://app.example.com"
     evil = openai_client(relay.url, m, default_headers={"Origin": "https://evil.example.com"})
     e = expect_error(openai.PermissionDeniedError, "origin_not_allowed", 403, lambda: chat(evil))
-    assert e.response.headers.get("access-control-allow-origin") in (None, "https://app.example.com")
+    # The refusal is readable by the page (CORS on the error, nothing
+    # forwarded), so its developer sees why instead of a network error.
+    assert e.response.headers.get("access-control-allow-origin") == "https://evil.example.com"
     assert mock.count(m.api_key) == 1
+
+
+@pytest.mark.parametrize("sdk", ["openai", "anthropic"])
+def test_permanent_refusals_are_not_retried_by_the_sdks(relay, mock, mint, admin_key, sdk):
+    """The official SDKs retry some 4xx and every 5xx twice by default; a
+    refusal the same request can never overcome says x-should-retry: false,
+    and the relay sees exactly one request."""
+    jti = "e2e-refusal-" + secrets.token_hex(8)
+    m = mint(jti=jti, models=["gpt-4o-mini", "claude-haiku-4-5"], max_calls=5,
+             provider="mock" if sdk == "openai" else "mockanthropic")
+    if sdk == "openai":
+        client = openai_client(relay.url, m, max_retries=2)
+        with pytest.raises(openai.PermissionDeniedError) as ei:
+            client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+    else:
+        client = anthropic_client(relay.url, m, max_retries=2)
+        with pytest.raises(anthropic.PermissionDeniedError) as ei:
+            client.messages.create(model="claude-sonnet-4-6", max_tokens=10, messages=MESSAGES)
+    headers = ei.value.response.headers
+    assert headers.get("x-should-retry") == "false", dict(headers)
+    assert headers.get("request-id") and headers.get("request-id") == headers.get("x-request-id")
+    with httpx.Client(base_url=relay.url, headers={"Authorization": f"Bearer {admin_key}"}, timeout=10) as admin:
+        def logged():
+            r = admin.get("/admin/requests", params={"jti": jti})
+            return r.json()["data"] if r.status_code == 200 and r.json()["data"] else None
+
+        rows = wait_until(logged, 10, "the request log")
+    assert [r["error_code"] for r in rows] == ["model_not_allowed"], rows
+    assert mock.count(m.api_key) == 0
 
 
 def test_ip_not_allowed(relay, mock, mint):
