@@ -206,6 +206,10 @@ func (h *Handler) modifyResponse(c *call, resp *http.Response) {
 		}
 	}
 	hdr.Del("Vary")
+	if hdr.Get("Content-Encoding") != "" {
+		// The relay picked the coding from the client's Accept-Encoding.
+		hdr.Add("Vary", "Accept-Encoding")
+	}
 	applyCORS(hdr, c.origin)
 	setRateHeaders(hdr, c.claims, c.grant)
 	hdr.Set("X-Relayapi-Request-Id", c.fields.RequestID)
