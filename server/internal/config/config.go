@@ -173,8 +173,14 @@ type Store struct {
 
 // Token configures token decoding.
 type Token struct {
-	Leeway    Duration `json:"leeway"`
-	CacheSize int      `json:"cache_size"`
+	Leeway Duration `json:"leeway"`
+	// CacheBytes bounds the decoded-token cache by memory (about 1 KiB a
+	// token): a deployment minting a token per user session has as many
+	// live tokens as users, and each miss costs a decryption.
+	CacheBytes int64 `json:"cache_bytes"`
+	// CacheSize is deprecated and ignored (the cache was bounded by count);
+	// kept so config files written by older relays still load.
+	CacheSize int `json:"cache_size,omitempty"`
 }
 
 // Limits bound what one client or the whole relay may send.
@@ -220,7 +226,7 @@ func Default() Config {
 		Log:       Log{Level: "info", Format: "json"},
 		Providers: map[string]Provider{},
 		Store:     Store{Driver: "sqlite", Timeout: Duration(2 * time.Second), OnUnavailable: "fail_closed"},
-		Token:     Token{Leeway: Duration(30 * time.Second), CacheSize: 10000},
+		Token:     Token{Leeway: Duration(30 * time.Second), CacheBytes: 128 << 20},
 		Limits: Limits{
 			MaxBodyBytes: 32 << 20, MaxHeaderBytes: 64 << 10,
 			GlobalRPS: 0, GlobalBurst: 0, PerIPRPS: 100, PerIPBurst: 200,
@@ -341,8 +347,8 @@ func (c *Config) Validate() error {
 	if c.Token.Leeway < 0 || c.Token.Leeway.D() > 10*time.Minute {
 		bad("token.leeway", "must be between 0s and 10m")
 	}
-	if c.Token.CacheSize < 1 {
-		bad("token.cache_size", "must be at least 1")
+	if c.Token.CacheBytes < 1<<20 {
+		bad("token.cache_bytes", "must be at least 1048576 (1 MiB)")
 	}
 	c.validateLimits(bad)
 	c.validateAccounting(bad)

@@ -13,8 +13,6 @@ import (
 	"net/netip"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-
 	"github.com/relayapi/relayapi/server/internal/apierror"
 	"github.com/relayapi/relayapi/server/internal/credentials"
 	"github.com/relayapi/relayapi/server/internal/endpoint"
@@ -25,6 +23,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/requestlog"
 	"github.com/relayapi/relayapi/server/internal/retry"
 	"github.com/relayapi/relayapi/server/internal/store"
+	"github.com/relayapi/relayapi/server/internal/tokencache"
 	"github.com/relayapi/relayapi/server/token"
 )
 
@@ -38,9 +37,10 @@ type Options struct {
 	// ClientIP resolves the client address (trusted proxies applied).
 	ClientIP func(*http.Request) netip.Addr
 	// CORSOrigins apply to tokens without an `origins` claim.
-	CORSOrigins  []string
-	Leeway       time.Duration
-	CacheSize    int
+	CORSOrigins []string
+	Leeway      time.Duration
+	// CacheBytes bounds the decoded-token cache by memory (0: 128 MiB).
+	CacheBytes   int64
 	MaxBodyBytes int64
 	Logger       *slog.Logger
 
@@ -91,7 +91,7 @@ const DefaultUpstreamIdle = 5 * time.Minute
 // Handler relays token-authenticated requests. Create it with New.
 type Handler struct {
 	opts    Options
-	cache   *lru.Cache[[sha256.Size]byte, *policy.Token]
+	cache   *tokencache.Cache
 	buffers bufferPool
 	log     *slog.Logger
 	now     func() time.Time
@@ -99,10 +99,10 @@ type Handler struct {
 
 // New builds a Handler.
 func New(opts Options) (*Handler, error) {
-	cache, err := lru.New[[sha256.Size]byte, *policy.Token](opts.CacheSize)
-	if err != nil {
-		return nil, err
+	if opts.CacheBytes <= 0 {
+		opts.CacheBytes = 128 << 20
 	}
+	var err error
 	if opts.LeaseTTL <= 0 {
 		opts.LeaseTTL = time.Minute
 	}
@@ -120,7 +120,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.Budget == (Budget{}) {
 		opts.Budget = DefaultBudget
 	}
-	h := &Handler{opts: opts, cache: cache, log: opts.Logger, now: opts.Now}
+	h := &Handler{opts: opts, cache: tokencache.New(opts.CacheBytes), log: opts.Logger, now: opts.Now}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -144,7 +144,7 @@ func (h *Handler) decode(raw string) (*policy.Token, error) {
 		return nil, err
 	}
 	t := policy.Compile(claims)
-	h.cache.Add(sum, t)
+	h.cache.Add(sum, t, len(raw))
 	return t, nil
 }
 

@@ -68,6 +68,9 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Token.CacheSize != 0 {
+		log.Warn("token.cache_size is deprecated and ignored: the token cache is bounded by token.cache_bytes")
+	}
 	st, err := openStore(cfg)
 	if err != nil {
 		return nil, err
@@ -96,7 +99,7 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		ClientIP:     ips.Of,
 		CORSOrigins:  cfg.CORS.AllowedOrigins,
 		Leeway:       cfg.Token.Leeway.D(),
-		CacheSize:    cfg.Token.CacheSize,
+		CacheBytes:   cfg.Token.CacheBytes,
 		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
 		Logger:       log,
 		Credentials:  pools,
