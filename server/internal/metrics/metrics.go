@@ -60,6 +60,14 @@ func New() *Metrics {
 	return m
 }
 
+// Gauge registers a gauge read from value at every scrape.
+func (m *Metrics) Gauge(name, help string, value func() float64) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, value))
+}
+
 // Handler serves the metrics in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	if m == nil {

@@ -69,7 +69,7 @@ func newIdleRig(t *testing.T, idle time.Duration) *idleRig {
 	transport := &http.Transport{}
 	h, err := relay.New(relay.Options{
 		Keys: keys, Providers: providers, Store: r.store, Transport: transport,
-		ClientIP:  func(*http.Request) netip.Addr { return netip.MustParseAddr("127.0.0.1") },
+		ClientIP:   func(*http.Request) netip.Addr { return netip.MustParseAddr("127.0.0.1") },
 		CacheBytes: 1 << 20, MaxBodyBytes: 1 << 20, Logger: slog.New(slog.DiscardHandler),
 		LeaseTTL: time.Minute, DrainTimeout: time.Minute, UpstreamIdle: idle,
 	})

@@ -71,7 +71,11 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 	if cfg.Token.CacheSize != 0 {
 		log.Warn("token.cache_size is deprecated and ignored: the token cache is bounded by token.cache_bytes")
 	}
-	st, err := openStore(cfg)
+	var m *metrics.Metrics
+	if cfg.Metrics.Enabled {
+		m = metrics.New()
+	}
+	st, err := openStore(cfg, log, m)
 	if err != nil {
 		return nil, err
 	}
@@ -84,10 +88,6 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 	if err != nil {
 		st.Close()
 		return nil, err
-	}
-	var m *metrics.Metrics
-	if cfg.Metrics.Enabled {
-		m = metrics.New()
 	}
 	var writer *requestlog.Writer
 	if cfg.RequestLog.Enabled {

@@ -192,7 +192,7 @@ func (o *programOp) apply(w *writer) error {
 	case s.log != nil:
 		inner = logOp(s.log)
 	case s.prune:
-		inner = pruneOp{ms: s.at.UnixMilli(), secs: s.at.Unix()}
+		inner = pruneAllOp{ms: s.at.UnixMilli(), secs: s.at.Unix()}
 	default:
 		inner = failingOp
 	}

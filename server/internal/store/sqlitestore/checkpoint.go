@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// checkpointEvery is how often the WAL is copied back into the database.
+// checkpointEvery is how often the WAL is copied back into the database
+// when the writer does not ask sooner.
 //
 // SQLite's automatic checkpoint runs inside the commit that crosses 1,000
 // WAL pages, fsyncs included, so every few hundred admissions one waited
@@ -18,9 +19,18 @@ import (
 // blocking it.
 const checkpointEvery = time.Second
 
-// checkpointer runs PASSIVE checkpoints until stop is closed.
+// checkpointer runs PASSIVE checkpoints every checkpointEvery, and at
+// once when the writer kicks it (the WAL grows fast: see walGuard), until
+// stop is closed.
+//
+// Alone it cannot bound the WAL under sustained load: the writer appends
+// between any two of its checkpoints, so the WAL never starts over. The
+// writer's forced RESTART does that (wal.go); this loop copies the bulk of
+// the frames beforehand, beside the writer, so that RESTART has little
+// left to copy while the writer waits.
 type checkpointer struct {
 	db       *sql.DB
+	kicks    chan struct{}
 	stop     chan struct{}
 	stopOnce sync.Once
 	done     chan struct{}
@@ -32,9 +42,18 @@ func startCheckpointer(path string) (*checkpointer, error) {
 		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
 	}
 	db.SetMaxOpenConns(1)
-	c := &checkpointer{db: db, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{db: db, kicks: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c, nil
+}
+
+// kick asks for a checkpoint now; it never blocks, and kicks that arrive
+// while one is pending make one checkpoint.
+func (c *checkpointer) kick() {
+	select {
+	case c.kicks <- struct{}{}:
+	default:
+	}
 }
 
 func (c *checkpointer) run() {
@@ -46,10 +65,11 @@ func (c *checkpointer) run() {
 		case <-c.stop:
 			return
 		case <-tick.C:
-			// A failed checkpoint is retried on the next tick; the WAL only
-			// grows meanwhile, and every commit in it is durable already.
-			_, _, _ = c.checkpoint(context.Background())
+		case <-c.kicks:
 		}
+		// A failed checkpoint is retried on the next tick; the WAL only
+		// grows meanwhile, and every commit in it is durable already.
+		_, _, _ = c.checkpoint(context.Background())
 	}
 }
 

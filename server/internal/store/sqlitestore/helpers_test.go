@@ -169,3 +169,24 @@ func checkCache(t *testing.T, s *Store) (tokens, subjects int) {
 	}
 	return o.tokens, o.subjects
 }
+
+// pruneAllOp runs every step of a Prune in one op, in the calls' group:
+// the tables of the randomized tests hold far fewer rows than a step.
+type pruneAllOp struct{ ms, secs int64 }
+
+func (o pruneAllOp) apply(w *writer) error {
+	p := &pruneOp{ms: o.ms, secs: o.secs}
+	for p.at.table != pruneDone {
+		if err := p.apply(w); err != nil {
+			return err
+		}
+		p.at = p.next
+	}
+	return nil
+}
+
+// writerFunc runs a function in the writer, for tests that change its
+// state without racing it.
+type writerFunc func(*writer) error
+
+func (f writerFunc) apply(w *writer) error { return f(w) }

@@ -3,7 +3,6 @@ package sqlitestore
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/relayapi/relayapi/server/internal/store"
 )
@@ -35,35 +34,5 @@ func (o logOp) apply(w *writer) error {
 	return nil
 }
 
-// Prune deletes log records older than before and the state of tokens
-// expired before it.
-func (s *Store) Prune(ctx context.Context, before time.Time) error {
-	return s.w.do(ctx, pruneOp{ms: before.UnixMilli(), secs: before.Unix()})
-}
-
-type pruneOp struct{ ms, secs int64 }
-
-func (o pruneOp) apply(w *writer) error {
-	// Pruning is hourly and may touch any token: write the batch's pending
-	// rows, then drop the whole cache rather than track what it deleted.
-	// Later ops reload from the file.
-	if err := w.flush(); err != nil {
-		return err
-	}
-	w.cache.purge()
-	for _, q := range []struct {
-		st  *rawStmt
-		arg int64
-	}{
-		{w.stmts.pruneLog, o.ms},
-		{w.stmts.pruneLeases, o.secs},
-		{w.stmts.pruneUsage, o.secs},
-		{w.stmts.pruneRevocations, o.secs},
-		{w.stmts.pruneSubjects, o.ms},
-	} {
-		if err := q.st.exec(q.arg); err != nil {
-			return fmt.Errorf("prune: %w", err)
-		}
-	}
-	return nil
-}
+// logOp runs after the batch's calls are answered (see runBatch).
+func (logOp) background() {}

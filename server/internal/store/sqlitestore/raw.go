@@ -128,3 +128,13 @@ func assign(dst any, v driver.Value) error {
 }
 
 func (s *rawStmt) close() error { return s.stmt.Close() }
+
+// execCount runs the statement like exec and returns the rows it changed.
+func (s *rawStmt) execCount(args ...driver.Value) (int64, error) {
+	res, err := s.execer.ExecContext(context.Background(), s.bind(args))
+	s.unbind(len(args))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

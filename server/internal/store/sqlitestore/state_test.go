@@ -112,7 +112,7 @@ func (w *workload) randomOp() op {
 	case n == 35:
 		return &revokeOp{jti: jti, now: w.now.UnixMilli()}
 	case n < 39:
-		return pruneOp{ms: w.now.UnixMilli(), secs: w.now.Unix()}
+		return pruneAllOp{ms: w.now.UnixMilli(), secs: w.now.Unix()}
 	case n < 42:
 		return logOp{{Time: w.now, RequestID: "r", TokenID: jti}}
 	}

@@ -55,7 +55,11 @@ type stmts struct {
 
 	insertLeases, deleteLeases, insertLogs rowsStmt
 
-	pruneLog, pruneLeases, pruneUsage, pruneRevocations, pruneSubjects *rawStmt
+	pruneLog                                  *rawStmt
+	scanTokens, scanRevocations, scanSubjects *rawStmt
+	deleteToken, deleteTokenLeases            *rawStmt
+	deleteRevocation, deleteSubject           *rawStmt
+	shortWait, longWait, restartWAL           *rawStmt
 
 	all []*rawStmt
 }
@@ -89,11 +93,26 @@ func prepare(c driver.Conn) (*stmts, error) {
 INSERT INTO revocations (jti, revoked_at, expires_at)
 VALUES (?, ?, COALESCE((SELECT expires_at FROM token_usage WHERE jti = ?), 0))
 ON CONFLICT (jti) DO NOTHING`},
-		{&s.pruneLog, `DELETE FROM request_log WHERE time < ?`},
-		{&s.pruneLeases, `DELETE FROM leases WHERE jti IN (SELECT jti FROM token_usage WHERE expires_at < ?)`},
-		{&s.pruneUsage, `DELETE FROM token_usage WHERE expires_at < ?`},
-		{&s.pruneRevocations, `DELETE FROM revocations WHERE expires_at <> 0 AND expires_at < ?`},
-		{&s.pruneSubjects, `DELETE FROM subject_usage WHERE window_start < ?`},
+		// Pruning goes in steps of at most pruneChunk rows (see prune.go):
+		// the oldest log lines by request_log_time, and the other tables
+		// scanned in key order from where the last step stopped (they
+		// have no index on their expiry).
+		{&s.pruneLog, `DELETE FROM request_log WHERE id IN
+	(SELECT id FROM request_log WHERE time < ? ORDER BY time LIMIT ?)`},
+		{&s.scanTokens, `SELECT jti, expires_at FROM token_usage WHERE jti >= ? ORDER BY jti LIMIT ?`},
+		{&s.scanRevocations, `SELECT jti, expires_at FROM revocations WHERE jti >= ? ORDER BY jti LIMIT ?`},
+		{&s.scanSubjects, `SELECT subject, window_start FROM subject_usage
+	WHERE (subject, window_start) >= (?, ?) ORDER BY subject, window_start LIMIT ?`},
+		{&s.deleteToken, `DELETE FROM token_usage WHERE jti = ?`},
+		{&s.deleteTokenLeases, `DELETE FROM leases WHERE jti = ?`},
+		{&s.deleteRevocation, `DELETE FROM revocations WHERE jti = ?`},
+		{&s.deleteSubject, `DELETE FROM subject_usage WHERE subject = ? AND window_start = ?`},
+		// A forced checkpoint (wal.go) waits for readers at most
+		// checkpointReaderWait; other statements keep the connection's
+		// longer busy_timeout.
+		{&s.shortWait, fmt.Sprintf(`PRAGMA busy_timeout = %d`, checkpointReaderWait.Milliseconds())},
+		{&s.longWait, fmt.Sprintf(`PRAGMA busy_timeout = %d`, writerBusyTimeout.Milliseconds())},
+		{&s.restartWAL, `PRAGMA wal_checkpoint(RESTART)`},
 	} {
 		if err := s.add(c, p.dst, p.sql); err != nil {
 			return nil, err

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+
+	"modernc.org/sqlite"
 )
 
 const (
@@ -55,7 +57,16 @@ type writer struct {
 	// flush to write before COMMIT.
 	pending pending
 	args    []driver.Value // reused for multi-row statements
-	logBuf  []*request     // reused by runBatch for the request-log ops
+	later   []*request     // reused by runBatch for the background ops
+
+	// wal keeps the WAL under its ceiling between batches; fault tracks a
+	// volume that refuses writes.
+	wal   *walGuard
+	fault *fault
+	// status counts the pages the connection writes (WAL frames), if the
+	// driver says; batchFrames sums them over the current batch.
+	status      sqlite.DBStatus
+	batchFrames int64
 
 	// mu orders enqueue against stop: senders hold it shared, so once stop
 	// holds it no send is in flight and the queue can be closed.
@@ -71,14 +82,15 @@ type writer struct {
 
 // newWriter migrates the schema on conn and starts the writer goroutine,
 // which prepares the statements on the driver connection.
-func newWriter(ctx context.Context, conn *sql.Conn) (*writer, error) {
+func newWriter(ctx context.Context, conn *sql.Conn, wal *walGuard, f *fault) (*writer, error) {
 	if err := migrate(ctx, conn); err != nil {
 		return nil, err
 	}
 	w := &writer{
 		conn: conn, cache: newCache(), queue: make(chan *request, queueSize), stopped: make(chan struct{}),
-		pending: newPending(),
+		pending: newPending(), wal: wal, fault: f,
 	}
+	wal.checkpoint = w.restartWAL
 	ready := make(chan error, 1)
 	go w.run(ready)
 	if err := <-ready; err != nil {
@@ -137,6 +149,7 @@ func (w *writer) run(ready chan<- error) {
 			return err
 		}
 		w.dc, w.stmts, started = c, st, true
+		w.status, _ = c.(sqlite.DBStatus)
 		ready <- nil
 		w.loop()
 		return st.close()
@@ -156,8 +169,10 @@ func (w *writer) loop() {
 		// queue their ops too, or every batch would hold one op.
 		runtime.Gosched()
 		batch = w.drain(append(batch[:0], r))
+		w.batchFrames = 0
 		w.runBatch(batch)
 		clear(batch)
+		w.wal.check(w.batchFrames)
 	}
 }
 
@@ -186,29 +201,35 @@ func (w *writer) runBatch(batch []*request) {
 	if len(live) == 0 {
 		return
 	}
-	// Request-log records are written after the batch's admissions and
-	// settlements are committed and answered, in a transaction of their
-	// own: a call never waits for the log (it only audits, and its rows are
-	// independent of every other op).
-	hot, logs := splitLogs(live, w.logBuf[:0])
+	// Request-log records and prune steps are written after the batch's
+	// admissions and settlements are committed and answered, in a
+	// transaction of their own: a call never waits for them (the log only
+	// audits, pruning only deletes what no call reads).
+	hot, later := splitBackground(live, w.later[:0])
 	w.runGroup(hot)
-	w.runGroup(logs)
-	clear(logs)
-	w.logBuf = logs[:0]
+	w.runGroup(later)
+	clear(later)
+	w.later = later[:0]
 }
 
-// splitLogs moves the request-log ops of live to logs, keeping the order
-// within each group.
-func splitLogs(live, logs []*request) (hot, _ []*request) {
+// background marks the ops runBatch commits after the batch's calls.
+type background interface {
+	op
+	background()
+}
+
+// splitBackground moves the background ops of live to later, keeping the
+// order within each group.
+func splitBackground(live, later []*request) (hot, _ []*request) {
 	hot = live[:0]
 	for _, r := range live {
-		if _, ok := r.op.(logOp); ok {
-			logs = append(logs, r)
+		if _, ok := r.op.(background); ok {
+			later = append(later, r)
 			continue
 		}
 		hot = append(hot, r)
 	}
-	return hot, logs
+	return hot, later
 }
 
 // runGroup runs ops in one transaction and answers them after COMMIT; if
@@ -260,8 +281,39 @@ func reply(r *request, err error) {
 
 // inTx runs fn in one BEGIN IMMEDIATE transaction, then writes the rows
 // it changed (flush) and commits. Any failure rolls back and empties the
-// cache, which may hold writes that never reached disk.
+// cache, which may hold writes that never reached disk. The outcome tells
+// fault whether the volume takes writes.
 func (w *writer) inTx(fn func() error) error {
+	err := w.tx(fn)
+	// A failed transaction's frames count too: they may have grown the
+	// WAL file, and the WAL bound is an upper one.
+	frames := w.takeFrames()
+	w.batchFrames += frames
+	switch {
+	case err != nil:
+		w.fault.note(err)
+	case frames > 0:
+		w.fault.clear()
+	}
+	return err
+}
+
+// takeFrames returns the pages the connection wrote since the last call:
+// the WAL frames of the last transaction. The driver always says; were it
+// not to, one page per transaction is a guess that still lets a volume
+// fault clear.
+func (w *writer) takeFrames() int64 {
+	if w.status == nil {
+		return 1
+	}
+	n, _, err := w.status.Status(sqlite.DBStatusCacheWrite, true)
+	if err != nil {
+		return 1
+	}
+	return int64(n)
+}
+
+func (w *writer) tx(fn func() error) error {
 	if err := w.stmts.begin.exec(); err != nil {
 		w.rollback()
 		return fmt.Errorf("begin: %w", err)
