@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,11 +30,15 @@ const checkpointEvery = time.Second
 // the frames beforehand, beside the writer, so that RESTART has little
 // left to copy while the writer waits.
 type checkpointer struct {
-	db       *sql.DB
-	kicks    chan struct{}
-	stop     chan struct{}
-	stopOnce sync.Once
-	done     chan struct{}
+	db    *sql.DB
+	kicks chan struct{}
+	// walFrames is what the last checkpoint found in the WAL (-1: none
+	// since the writer last read it): the truth the writer's own count
+	// comes back to (walGuard.check).
+	walFrames atomic.Int64
+	stop      chan struct{}
+	stopOnce  sync.Once
+	done      chan struct{}
 }
 
 func startCheckpointer(path string) (*checkpointer, error) {
@@ -43,8 +48,16 @@ func startCheckpointer(path string) (*checkpointer, error) {
 	}
 	db.SetMaxOpenConns(1)
 	c := &checkpointer{db: db, kicks: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	c.walFrames.Store(-1)
 	go c.run()
 	return c, nil
+}
+
+// observedFrames returns, once, the WAL's size in frames as the last
+// checkpoint found it; ok is false when no checkpoint ran since.
+func (c *checkpointer) observedFrames() (frames int64, ok bool) {
+	frames = c.walFrames.Swap(-1)
+	return frames, frames >= 0
 }
 
 // kick asks for a checkpoint now; it never blocks, and kicks that arrive
@@ -69,7 +82,12 @@ func (c *checkpointer) run() {
 		}
 		// A failed checkpoint is retried on the next tick; the WAL only
 		// grows meanwhile, and every commit in it is durable already.
-		_, _, _ = c.checkpoint(context.Background())
+		// What it found in the WAL is the truth the writer's count comes
+		// back to. Not 0 when it copied it all: under load the writer has
+		// appended meanwhile, and the WAL does not start over.
+		if frames, _, err := c.checkpoint(context.Background()); err == nil && frames >= 0 {
+			c.walFrames.Store(int64(frames))
+		}
 	}
 }
 

@@ -136,7 +136,7 @@ func open(path string, o Options) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	wal := newWALGuard(limits, pageSize, ckpt.kick, logger, o.OnCheckpoint)
+	wal := newWALGuard(limits, pageSize, ckpt.kick, ckpt.observedFrames, logger, o.OnCheckpoint)
 	w, err := newWriter(ctx, conn, wal, newFault(filepath.Dir(path), logger))
 	if err != nil {
 		ckpt.close()
