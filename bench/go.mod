@@ -1,3 +1,11 @@
 module github.com/relayapi/relayapi/bench
 
 go 1.26.8
+
+// cmd/mint mints tokens with the relay's own token and .rai packages,
+// read from this repository's server module (never edited from here).
+require github.com/relayapi/relayapi/server v0.0.0
+
+require github.com/go-jose/go-jose/v4 v4.1.9 // indirect
+
+replace github.com/relayapi/relayapi/server => ../server
