@@ -33,6 +33,48 @@ func TestPostgres(t *testing.T) {
 	t.Run("SubjectLimitExactAcrossConcurrentTokens", func(t *testing.T) { subjectRace(t, srv.NewDatabase(t)) })
 	t.Run("LateSettleRacingSweepChargesOnce", func(t *testing.T) { settleRace(t, srv.NewDatabase(t)) })
 	t.Run("LogSurvivesBytesPostgresRejects", func(t *testing.T) { oddBytes(t, srv.NewDatabase(t)) })
+	t.Run("PruneDeletesMoreThanOneBatch", func(t *testing.T) { pruneBatches(t, srv.NewDatabase(t)) })
+}
+
+// pruneBatches: Prune deletes in batches of a few thousand rows, each
+// committed on its own; every expired row goes however many batches it
+// takes, leases with their tokens, and nothing newer.
+func pruneBatches(t *testing.T, url string) {
+	s := open(t, url)
+	defer s.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const old, kept = 12_345, 100
+	before := base.Add(time.Hour)
+	for _, q := range []string{
+		`INSERT INTO relayapi_request_log (time, request_id, jti, subject, provider, model, path, status, latency_us,
+	ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code)
+	SELECT $1::timestamptz + (CASE WHEN i <= $2::int THEN -1 ELSE 1 END) * i * interval '1 ms', 'req_' || i, 'tok_' || i,
+	'', 'mock', 'm', '/v1/x', 200, 1, 1, 0, 0, false, 0, 0, '' FROM generate_series(1, $2::int + $3::int) i`,
+		`INSERT INTO relayapi_tokens (jti, calls, expires_at, first_seen, last_seen)
+	SELECT 'tok_' || i, 1, $1::timestamptz + (CASE WHEN i <= $2::int THEN -1 ELSE 1 END) * i * interval '1 ms', $1, $1
+	FROM generate_series(1, $2::int + $3::int) i`,
+		`INSERT INTO relayapi_leases (jti, lease_id, expires_at) SELECT 'tok_' || i, 'l', $1 FROM generate_series(1, $2::int + $3::int) i`,
+	} {
+		if _, err := conn.Exec(ctx, q, before, old, kept); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Prune(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"relayapi_request_log", "relayapi_tokens", "relayapi_leases"} {
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != kept {
+			t.Errorf("%s: %d rows left, want the %d newer ones", table, n, kept)
+		}
+	}
 }
 
 func open(t *testing.T, url string) *pgstore.Store {
