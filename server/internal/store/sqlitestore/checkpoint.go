@@ -32,13 +32,17 @@ const checkpointEvery = time.Second
 type checkpointer struct {
 	db    *sql.DB
 	kicks chan struct{}
-	// walFrames is what the last checkpoint found in the WAL (-1: none
-	// since the writer last read it): the truth the writer's own count
-	// comes back to (walGuard.check).
-	walFrames atomic.Int64
-	stop      chan struct{}
-	stopOnce  sync.Once
-	done      chan struct{}
+	// appended counts the frames the writer appended, as it reports them
+	// after each batch (walGuard.check).
+	appended atomic.Int64
+	// seen is what the last checkpoint found in the WAL, ok false once the
+	// writer read it: with the frames appended since, the truth the
+	// writer's own count comes back to.
+	mu       sync.Mutex
+	seen     walObservation
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
 }
 
 func startCheckpointer(path string) (*checkpointer, error) {
@@ -48,16 +52,37 @@ func startCheckpointer(path string) (*checkpointer, error) {
 	}
 	db.SetMaxOpenConns(1)
 	c := &checkpointer{db: db, kicks: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	c.walFrames.Store(-1)
 	go c.run()
 	return c, nil
 }
 
-// observedFrames returns, once, the WAL's size in frames as the last
-// checkpoint found it; ok is false when no checkpoint ran since.
-func (c *checkpointer) observedFrames() (frames int64, ok bool) {
-	frames = c.walFrames.Swap(-1)
-	return frames, frames >= 0
+// walObservation is the WAL's size in frames as a checkpoint found it,
+// and the writer's count of appended frames when that checkpoint began:
+// every batch the writer reported before is in frames, every batch after
+// may not be.
+type walObservation struct {
+	frames, appendedBefore int64
+	ok                     bool
+}
+
+// observedFrames takes the frames the writer's last batch appended and
+// returns, once per checkpoint, an upper bound of the WAL's size in
+// frames: what the last checkpoint found plus what the writer appended
+// since it began. ok is false when no checkpoint ran since the last call.
+//
+// Without the frames appended since, a checkpoint that read the WAL
+// before a batch and reported after it made the writer count that batch
+// out (a WAL 16 frames larger than counted, under a loaded CI).
+func (c *checkpointer) observedFrames(batch int64) (bound int64, ok bool) {
+	appended := c.appended.Add(batch)
+	c.mu.Lock()
+	o := c.seen
+	c.seen.ok = false
+	c.mu.Unlock()
+	if !o.ok {
+		return 0, false
+	}
+	return o.frames + appended - o.appendedBefore, true
 }
 
 // kick asks for a checkpoint now; it never blocks, and kicks that arrive
@@ -85,10 +110,19 @@ func (c *checkpointer) run() {
 		// What it found in the WAL is the truth the writer's count comes
 		// back to. Not 0 when it copied it all: under load the writer has
 		// appended meanwhile, and the WAL does not start over.
+		before := c.appended.Load()
 		if frames, _, err := c.checkpoint(context.Background()); err == nil && frames >= 0 {
-			c.walFrames.Store(int64(frames))
+			c.record(int64(frames), before)
 		}
 	}
+}
+
+// record keeps what a checkpoint found in the WAL, with the writer's count
+// of appended frames read before the checkpoint began.
+func (c *checkpointer) record(frames, appendedBefore int64) {
+	c.mu.Lock()
+	c.seen = walObservation{frames: frames, appendedBefore: appendedBefore, ok: true}
+	c.mu.Unlock()
 }
 
 // checkpoint copies what it can of the WAL into the database: walFrames

@@ -38,3 +38,26 @@ func TestCommitsLeaveTheWALToTheCheckpointer(t *testing.T) {
 		t.Fatalf("checkpoint copied %d of %d frames", copied, walFrames)
 	}
 }
+
+// A checkpoint reads the WAL's size when it runs and reports it later: a
+// batch committed in between is in neither, and must still be counted.
+func TestAStaleCheckpointReportNeverCountsABatchOut(t *testing.T) {
+	c := &checkpointer{}
+	if _, ok := c.observedFrames(26); ok { // the migrations' frames: no checkpoint yet
+		t.Fatal("an observation before any checkpoint")
+	}
+	before := c.appended.Load()
+	// The checkpoint found 26 frames; the writer reports a batch of 16
+	// before the checkpoint's result comes in.
+	if _, ok := c.observedFrames(16); ok {
+		t.Fatal("an observation before the checkpoint recorded one")
+	}
+	c.record(26, before)
+	bound, ok := c.observedFrames(10)
+	if !ok || bound != 26+16+10 {
+		t.Fatalf("bound %d (ok %v), want the WAL's 52 frames at least", bound, ok)
+	}
+	if _, ok := c.observedFrames(5); ok {
+		t.Fatal("one checkpoint's observation was used twice")
+	}
+}

@@ -1,6 +1,8 @@
 package sqlitestore
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -119,9 +121,10 @@ type walGuard struct {
 	limits    walLimits
 	frameSize int64
 	kick      func() // asks the background checkpointer for a checkpoint now
-	// observed returns the WAL's size in frames as the background
-	// checkpoint last found it, once.
-	observed func() (frames int64, ok bool)
+	// observed takes a batch's frames and returns, once per background
+	// checkpoint, an upper bound of the WAL's size in frames from what
+	// that checkpoint found (checkpointer.observedFrames).
+	observed func(batch int64) (bound int64, ok bool)
 	log      *slog.Logger
 	observe  func(Checkpoint)
 
@@ -137,8 +140,24 @@ type walGuard struct {
 	st       Stats // but WALBytes
 }
 
-func newWALGuard(limits walLimits, pageSize int64, kick func(), observed func() (int64, bool), log *slog.Logger, observe func(Checkpoint)) *walGuard {
+func newWALGuard(limits walLimits, pageSize int64, kick func(), observed func(int64) (int64, bool), log *slog.Logger, observe func(Checkpoint)) *walGuard {
 	return &walGuard{limits: limits, frameSize: pageSize + walFrameHeader, kick: kick, observed: observed, log: log, observe: observe}
+}
+
+// countExisting starts the count with the frames the WAL already holds
+// when the writer starts: the migrations', or those of a process that did
+// not close cleanly. Uncounted, they would let the WAL pass the restart
+// size by that much unseen. The PASSIVE checkpoint that reports them also
+// copies them back, so the writer's first commit may start the WAL over:
+// the count is an upper bound, as always.
+func (g *walGuard) countExisting(ctx context.Context, conn *sql.Conn) error {
+	var busy, frames, copied int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+		return fmt.Errorf("read the WAL's size: %w", err)
+	}
+	g.frames = max(frames, 0)
+	g.walBytes.Store(walHeader + g.frames*g.frameSize)
+	return nil
 }
 
 // check runs after each batch, which appended frames to the WAL: past
@@ -149,13 +168,13 @@ func newWALGuard(limits walLimits, pageSize int64, kick func(), observed func() 
 // bound: when a background checkpoint catches up in a lull, the writer's
 // next transaction starts the WAL over without telling. So the count
 // comes back to what the last background checkpoint found in the WAL
-// (plus this batch, which may have come after it) whenever that is less:
+// (plus the batches since it began) whenever that is less:
 // a count running ahead would call for checkpoints that have nothing to
 // do, and each fsyncs (2,972 fsyncs in 8 s with one token before this).
 func (g *walGuard) check(frames int64) {
 	g.frames += frames
-	if seen, ok := g.observed(); ok {
-		g.frames = min(g.frames, seen+frames)
+	if bound, ok := g.observed(frames); ok {
+		g.frames = min(g.frames, bound)
 	}
 	size := walHeader + g.frames*g.frameSize
 	g.walBytes.Store(size)

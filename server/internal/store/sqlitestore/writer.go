@@ -86,6 +86,9 @@ func newWriter(ctx context.Context, conn *sql.Conn, wal *walGuard, f *fault) (*w
 	if err := migrate(ctx, conn); err != nil {
 		return nil, err
 	}
+	if err := wal.countExisting(ctx, conn); err != nil {
+		return nil, err
+	}
 	w := &writer{
 		conn: conn, cache: newCache(), queue: make(chan *request, queueSize), stopped: make(chan struct{}),
 		pending: newPending(), wal: wal, fault: f,
