@@ -1,14 +1,12 @@
 package server_test
 
 import (
-	"errors"
 	"os"
-	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
+	"github.com/relayapi/relayapi/server/internal/testservers"
 	"github.com/relayapi/relayapi/server/token"
 )
 
@@ -17,17 +15,9 @@ import (
 // and the relay recovers by itself when space returns, every call counted
 // exactly once (issue 16).
 func TestAFullDiskRefusesCallsThenRecoversByItself(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs to fill needs root (CI runs this test as root)")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=8m"); err != nil {
-		t.Fatalf("mount a tmpfs on %s: %v", dir, err)
-	}
+	dir := testservers.MountTmpfs(t, "8m")
 	mock := mockprovider.New(mockprovider.Options{})
 	s := newStack(t, mock, func(c *config.Config) { c.DataDir = dir })
-	// The stack's cleanups close the relay; the unmount must come after.
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
 	id := cliID()
 	tok := s.token(func(c *token.Claims) { c.ID = id; c.MaxCalls = 1000 })
 	call := func() response {
@@ -39,7 +29,7 @@ func TestAFullDiskRefusesCallsThenRecoversByItself(t *testing.T) {
 	}
 	ok++
 
-	filler := fill(t, dir)
+	filler := testservers.FillVolume(t, dir)
 	eventually(t, "a call refused for the full disk", func() bool {
 		r := call()
 		if r.status == 200 {
@@ -76,27 +66,4 @@ func TestAFullDiskRefusesCallsThenRecoversByItself(t *testing.T) {
 	if got := num(s.adminUsage(id)["calls"]); got != int64(ok) || got != mock.Stats().Requests {
 		t.Fatalf("the store counts %d calls, %d succeeded and the provider saw %d", got, ok, mock.Stats().Requests)
 	}
-}
-
-// fill writes a file in dir until the volume is full.
-func fill(t *testing.T, dir string) string {
-	t.Helper()
-	name := filepath.Join(dir, "filler")
-	f, err := os.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, size := range []int{64 << 10, 4 << 10, 512} {
-		buf := make([]byte, size)
-		for {
-			if _, err := f.Write(buf); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
-	}
-	return name
 }

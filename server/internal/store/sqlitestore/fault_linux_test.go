@@ -10,55 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/store"
+	"github.com/relayapi/relayapi/server/internal/testservers"
 )
-
-// mountTmpfs mounts a tmpfs of size on a fresh directory until the test
-// ends: a volume the test can fill.
-func mountTmpfs(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs to fill needs root (CI runs this test as root)")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size); err != nil {
-		t.Fatalf("mount a %s tmpfs on %s: %v", size, dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
-// fillVolume writes a file in dir until the volume is full and returns
-// its name.
-func fillVolume(t *testing.T, dir string) string {
-	t.Helper()
-	name := filepath.Join(dir, "filler")
-	f, err := os.Create(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, size := range []int{64 << 10, 4 << 10, 512} {
-		buf := make([]byte, size)
-		for {
-			if _, err := f.Write(buf); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
-	}
-	return name
-}
 
 // fullVolumeRun admits a new token and a shared one per attempt, and
 // keeps every answer, to check the file against them.
@@ -120,7 +77,7 @@ func (r *fullVolumeRun) check(t *testing.T, usage func(string) (store.Usage, boo
 // ErrUnavailable, Ping fails, and once space returns the store recovers
 // by itself, every answer it gave true and the file intact.
 func TestAFullVolumeFailsCallsThenRecoversByItself(t *testing.T) {
-	dir := mountTmpfs(t, "4m")
+	dir := testservers.MountTmpfs(t, "4m")
 	path := filepath.Join(dir, "relayapi.db")
 	var logs bytes.Buffer
 	var logMu sync.Mutex
@@ -135,7 +92,7 @@ func TestAFullVolumeFailsCallsThenRecoversByItself(t *testing.T) {
 		t.Fatalf("before filling the volume: %v", r.failures[0])
 	}
 
-	filler := fillVolume(t, dir)
+	filler := testservers.FillVolume(t, dir)
 	next := 100
 	for len(r.failures) == 0 {
 		if next > 100_000 {
