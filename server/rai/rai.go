@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -124,16 +125,59 @@ func (f *File) check() error {
 	}
 }
 
-func (s Server) check() error {
+// check validates the server section and rewrites the forms RelayAPI 1.x
+// wrote into the current one: the scheme inside host ("http://localhost")
+// and a base path with a trailing slash ("/relayapi/").
+func (s *Server) check() error {
 	if s.Port < 0 || s.Port > 65535 {
 		return fmt.Errorf("server.port %d is out of range", s.Port)
 	}
 	if s.Scheme != "" && s.Scheme != "http" && s.Scheme != "https" {
 		return fmt.Errorf("server.scheme must be http or https")
 	}
-	if s.BasePath != "" && (!strings.HasPrefix(s.BasePath, "/") || strings.HasSuffix(s.BasePath, "/")) {
-		return fmt.Errorf("server.base_path must start with / and not end with /")
+	if err := s.splitHost(); err != nil {
+		return err
 	}
+	if s.BasePath == "/" {
+		s.BasePath = ""
+	}
+	s.BasePath = strings.TrimSuffix(s.BasePath, "/")
+	if s.BasePath != "" && (!strings.HasPrefix(s.BasePath, "/") || strings.ContainsAny(s.BasePath, "?# ") || strings.Contains(s.BasePath, "//")) {
+		return fmt.Errorf("server.base_path must start with / (e.g. /relay)")
+	}
+	return nil
+}
+
+// splitHost moves a scheme (and port) written inside host, as 1.x did, to
+// their own fields.
+func (s *Server) splitHost() error {
+	const bad = "server.host must be a host name or IP address, optionally after http:// or https://"
+	scheme, rest, found := strings.Cut(s.Host, "://")
+	if !found {
+		if strings.ContainsAny(s.Host, "/?#@ ") {
+			return errors.New(bad)
+		}
+		return nil
+	}
+	scheme = strings.ToLower(scheme)
+	if scheme != "http" && scheme != "https" {
+		return errors.New(bad)
+	}
+	if s.Scheme != "" && s.Scheme != scheme {
+		return fmt.Errorf("server.host says %s:// but server.scheme says %s", scheme, s.Scheme)
+	}
+	u, err := url.Parse(scheme + "://" + rest)
+	if err != nil || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || u.Hostname() == "" {
+		return errors.New(bad)
+	}
+	if p := u.Port(); p != "" {
+		port, err := strconv.Atoi(p)
+		if err != nil || port < 1 || port > 65535 || (s.Port != 0 && s.Port != port) {
+			return fmt.Errorf("server.host names port %s but server.port is %d", p, s.Port)
+		}
+		s.Port = port
+	}
+	s.Scheme, s.Host = scheme, u.Hostname()
 	return nil
 }
 
@@ -246,7 +290,17 @@ func (s Server) BaseURL() string {
 	return u.String() + s.BasePath
 }
 
+// exampleAESKey is the key RelayAPI 1.x published in its README and wrote
+// into every default.rai it created: anyone can mint tokens with it.
+const exampleAESKey = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// ErrExampleKey is returned for a key file holding exampleAESKey.
+var ErrExampleKey = errors.New("crypto.aes_key is the example key published with RelayAPI 1.x: anyone can mint tokens with it. Make a real key with: relayapi keygen --method aes --out default.rai")
+
 func (f *File) aesSecret() ([]byte, error) {
+	if strings.EqualFold(f.Crypto.AESKey, exampleAESKey) {
+		return nil, ErrExampleKey
+	}
 	secret, err := hex.DecodeString(f.Crypto.AESKey)
 	if err != nil || len(secret) != token.AESKeySize {
 		return nil, fmt.Errorf("crypto.aes_key must be %d hex characters", 2*token.AESKeySize)
