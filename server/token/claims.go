@@ -41,6 +41,23 @@ type Claims struct {
 
 const maxSafeInt = 1<<53 - 1
 
+// ModelMapAny is the model_map key that maps every model no other key names
+// (what 1.x's ext_info "rep_m" did).
+const ModelMapAny = "*"
+
+// MapModel returns the model model_map puts in place of model: its own
+// entry, else the "*" entry. A request that names no model is not mapped.
+func (c *Claims) MapModel(model string) (string, bool) {
+	if model == "" || c.ModelMap == nil {
+		return "", false
+	}
+	if mapped, ok := c.ModelMap[model]; ok {
+		return mapped, true
+	}
+	mapped, ok := c.ModelMap[ModelMapAny]
+	return mapped, ok
+}
+
 type intRule struct{ min, max int64 }
 
 var (

@@ -112,6 +112,22 @@ func (h *Handler) prepare(w http.ResponseWriter, r *http.Request, fields *reqlog
 var errAccountScope = apierror.New("path_not_allowed",
 	"The token reaches its provider's inference endpoints only; other endpoints must be listed in its paths claim.")
 
+var (
+	errOriginNotAllowed = apierror.New("origin_not_allowed", "The token does not allow this origin.")
+	// A token minted for a browser page, used from a server, a script or a
+	// test: say why, since nothing in the request looks wrong to its author.
+	errNoOrigin = apierror.New("origin_not_allowed",
+		"The token is restricted to browser origins (its origins claim) and this request sends no Origin header: "+
+			"mint tokens for server-side clients without origins, or send the page's Origin.")
+)
+
+func errOrigin(origin string) *apierror.Error {
+	if origin == "" {
+		return errNoOrigin
+	}
+	return errOriginNotAllowed
+}
+
 var errNoCredential = apierror.New("unknown_provider", "The token carries no API key and the relay holds none for its provider.")
 
 // admitAndRewrite prices the call, reserves it in the store, then applies
@@ -120,7 +136,7 @@ var errNoCredential = apierror.New("unknown_provider", "The token carries no API
 // back.
 func (h *Handler) admitAndRewrite(r *http.Request, c *call, body []byte) *apierror.Error {
 	claims := c.claims
-	if mapped, ok := claims.ModelMap[c.model]; ok {
+	if mapped, ok := claims.MapModel(c.model); ok {
 		// model_map rewrites the model wherever the request names it: the
 		// path (Gemini, Azure deployments) or the body.
 		if c.route.PathModel != "" {
@@ -184,7 +200,7 @@ func (h *Handler) checkRequest(r *http.Request, tok *policy.Token, path string, 
 		return reqbody.Info{}, errAccountScope
 	}
 	if !originOK {
-		return reqbody.Info{}, apierror.New("origin_not_allowed", "The token does not allow this origin.")
+		return reqbody.Info{}, errOrigin(r.Header.Get("Origin"))
 	}
 	if !tok.IPAllowed(h.opts.ClientIP(r)) {
 		return reqbody.Info{}, apierror.New("ip_not_allowed", "The token does not allow this client address.")

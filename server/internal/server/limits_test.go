@@ -305,6 +305,28 @@ func TestModelMapAndMaxTokensClaimRewriteTheForwardedBody(t *testing.T) {
 	}
 }
 
+func TestModelMapStarSendsEveryOtherModelToOne(t *testing.T) {
+	// What a 1.x ext_info {"rep_m": …} becomes: every model → that one.
+	mock := mockprovider.New(mockprovider.Options{})
+	s := newStack(t, mock, nil)
+	tok := s.token(func(c *token.Claims) {
+		c.ModelMap = map[string]string{"*": "gpt-4o-mini", "fast": "gpt-4.1-mini"}
+	})
+	for _, asked := range []string{"gpt-3.5-turbo", "gpt-4o", "fast"} {
+		r := s.do("POST", "/t/"+tok+"/v1/chat/completions", `{"model":"`+asked+`","messages":[{"role":"user","content":"hi"}]}`, nil)
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", asked, r.status, r.body)
+		}
+	}
+	var got []string
+	for _, req := range mock.Requests() {
+		got = append(got, req.Model)
+	}
+	if strings.Join(got, ",") != "gpt-4o-mini,gpt-4o-mini,gpt-4.1-mini" {
+		t.Fatalf("the provider saw models %v", got)
+	}
+}
+
 func TestDisconnectMidStreamChargesAnEstimateAndCancelsUpstream(t *testing.T) {
 	mock := mockprovider.New(mockprovider.Options{})
 	s := newStack(t, mock, nil)

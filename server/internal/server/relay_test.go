@@ -195,6 +195,22 @@ func TestARefusedOriginIsReadableByThePage(t *testing.T) {
 	}
 }
 
+// A browser token tried from a server (a script, a test, curl) fails for a
+// reason nothing in the request shows: the answer names it.
+func TestAnOriginsTokenWithoutOriginSaysItIsForBrowsers(t *testing.T) {
+	mock := mockprovider.New(mockprovider.Options{})
+	s := newStack(t, mock, nil)
+	tok := s.token(func(c *token.Claims) { c.Origins = []string{"https://good.example"} })
+	r := s.do("POST", "/t/"+tok+"/v1/chat/completions", chatBody, nil)
+	if r.code() != "origin_not_allowed" || !strings.Contains(string(r.body), "sends no Origin header") {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	r = s.do("POST", "/t/"+tok+"/v1/chat/completions", chatBody, map[string]string{"Origin": "https://good.example"})
+	if r.status != 200 {
+		t.Fatalf("with the page's Origin: %d %s", r.status, r.body)
+	}
+}
+
 func TestStreamChunksArriveBeforeTheUpstreamFinishes(t *testing.T) {
 	release := make(chan struct{})
 	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
