@@ -55,7 +55,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newServe(), newKeygen(), newToken(), newInspect(), newVersion(), newUsage(), newRevoke(), newTokens(), newDemo())
+	root.AddCommand(newServe(), newKeygen(), newToken(), newInspect(), newVersion(), newUsage(), newRevoke(), newTokens(), newDemo(), newMigrateConfig())
 	for _, c := range root.Commands() {
 		if c.Args == nil {
 			c.Args = noArgs

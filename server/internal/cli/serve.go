@@ -45,6 +45,9 @@ config.json, then defaults. See docs/configuration.md.`,
 				return err
 			}
 			log := newLogger(cmd.ErrOrStderr(), cfg.Log)
+			for _, w := range cfg.Warnings {
+				log.Warn(w, "file", configPath)
+			}
 			if wrote {
 				log.Info("wrote a default config (it holds the admin key: keep it private)", "file", configPath)
 			}
@@ -58,7 +61,10 @@ config.json, then defaults. See docs/configuration.md.`,
 			if err != nil {
 				return err
 			}
-			relay, err := server.New(cfg, keys, log)
+			if err := keys.ApplyBasePath(&cfg, log); err != nil {
+				return err
+			}
+			relay, err := server.New(cfg, keys.Ring, log)
 			if err != nil {
 				return err
 			}

@@ -43,6 +43,10 @@ type Config struct {
 	RequestLog RequestLog       `json:"request_log"`
 	Metrics    Metrics          `json:"metrics"`
 	Upstream   Upstream         `json:"upstream"`
+
+	// Warnings says how a RelayAPI 1.x config.json was read (one line per
+	// key mapped or dropped); the caller logs them.
+	Warnings []string `json:"-"`
 }
 
 // SubjectLimit caps every end user (`sub`) across all of their tokens, so
@@ -268,6 +272,11 @@ func Load(path string, create bool, environ []string) (cfg Config, created bool,
 		created = true
 	case err != nil:
 		return cfg, false, err
+	case IsV1(data):
+		if cfg, cfg.Warnings, err = FromV1(data); err != nil {
+			return cfg, false, fmt.Errorf("%s: %w", path, err)
+		}
+		cfg.Warnings = append(cfg.Warnings, "1.x config: (no admin key in 1.x) → the admin API is off; `relayapi migrate-config OLD NEW` writes a config with a fresh admin key")
 	default:
 		dec := json.NewDecoder(strings.NewReader(string(data)))
 		dec.DisallowUnknownFields()
@@ -283,6 +292,10 @@ func Load(path string, create bool, environ []string) (cfg Config, created bool,
 	}
 	return cfg, created, nil
 }
+
+// Write writes cfg to path as JSON, refusing to replace an existing file
+// (it holds the admin key).
+func Write(path string, cfg Config) error { return write(path, cfg) }
 
 func write(path string, cfg Config) error {
 	if dir := filepath.Dir(path); dir != "." {
@@ -323,8 +336,8 @@ func (c *Config) Validate() error {
 	if c.Listen == "" {
 		bad("listen", "must not be empty")
 	}
-	if c.BasePath != "" && (!strings.HasPrefix(c.BasePath, "/") || strings.HasSuffix(c.BasePath, "/")) {
-		bad("base_path", "must start with / and not end with /")
+	if c.BasePath != "" && c.BasePath != "/" && (!strings.HasPrefix(c.BasePath, "/") || strings.HasSuffix(c.BasePath, "/")) {
+		bad("base_path", `must start with / and not end with / ("/": the root)`)
 	}
 	if len(c.KeyFiles) == 0 {
 		bad("key_files", "must list at least one .rai file or directory")

@@ -122,7 +122,10 @@ func Run(ctx context.Context, o Options) (err error) {
 	if err != nil {
 		return err
 	}
-	relay, err := server.New(cfg, keys, o.Log)
+	if err := keys.ApplyBasePath(&cfg, o.Log); err != nil {
+		return err
+	}
+	relay, err := server.New(cfg, keys.Ring, o.Log)
 	if err != nil {
 		return err
 	}

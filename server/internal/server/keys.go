@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
+	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/rai"
 	"github.com/relayapi/relayapi/server/token"
 )
@@ -18,39 +20,85 @@ import (
 // DefaultRai is the key file created on a zero-config first start.
 const DefaultRai = "default.rai"
 
+// Keys are the relay's decoding keys and what their files say about where
+// the relay is served.
+type Keys struct {
+	Ring *token.Keyring
+	// basePaths maps each base path a loaded key file names (server.base_path,
+	// e.g. "/relayapi" in every file RelayAPI 1.x wrote) to one such file.
+	basePaths map[string]string
+}
+
 // LoadKeys builds the keyring from files and directories. A directory
 // contributes every *.rai in it, skipping backend-only ecc files (which
 // hold no decryption key) with a warning. When paths is just the default
 // key file and it does not exist, a fresh aes key is written there first.
-func LoadKeys(paths []string, listen string, log *slog.Logger) (*token.Keyring, error) {
+func LoadKeys(paths []string, listen string, log *slog.Logger) (*Keys, error) {
 	if len(paths) == 1 && paths[0] == DefaultRai {
 		if err := ensureDefaultKey(listen, log); err != nil {
 			return nil, err
 		}
 	}
-	keys := token.NewKeyring()
+	keys := &Keys{Ring: token.NewKeyring(), basePaths: map[string]string{}}
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("rai %s: %w", p, err)
 		}
 		if !info.IsDir() {
-			if err := addFile(keys, p, log); err != nil {
+			if err := keys.addFile(p, log); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if err := addDir(keys, p, log); err != nil {
+		if err := keys.addDir(p, log); err != nil {
 			return nil, err
 		}
 	}
-	if keys.Len() == 0 {
+	if keys.Ring.Len() == 0 {
 		return nil, fmt.Errorf("rai: no relay key loaded from %v", paths)
 	}
 	return keys, nil
 }
 
-func addDir(keys *token.Keyring, dir string, log *slog.Logger) error {
+// ApplyBasePath makes the relay serve where its key files say when the
+// config names no base path ("/" in the config: the root, whatever the
+// files say).
+func (k *Keys) ApplyBasePath(cfg *config.Config, log *slog.Logger) error {
+	if cfg.BasePath != "" {
+		return nil
+	}
+	bp, err := k.BasePath()
+	if err != nil || bp == "" {
+		return err
+	}
+	cfg.BasePath = bp
+	log.Info("serving under the base path the key files name", "base_path", bp, "file", k.basePaths[bp])
+	return nil
+}
+
+// BasePath is where the key files say the relay is served: SDKs build
+// their URLs from it, so a relay whose config names no base path serves
+// there. Files naming none do not count; files naming different ones are
+// an error the operator settles in config.json.
+func (k *Keys) BasePath() (string, error) {
+	switch len(k.basePaths) {
+	case 0:
+		return "", nil
+	case 1:
+		for p := range k.basePaths {
+			return p, nil
+		}
+	}
+	var files []string
+	for p, f := range k.basePaths {
+		files = append(files, f+" ("+p+")")
+	}
+	sort.Strings(files)
+	return "", fmt.Errorf("rai: the key files name different base paths: %s; set base_path in the config (\"/\" for none)", strings.Join(files, ", "))
+}
+
+func (k *Keys) addDir(dir string, log *slog.Logger) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.rai"))
 	if err != nil {
 		return err
@@ -65,27 +113,30 @@ func addDir(keys *token.Keyring, dir string, log *slog.Logger) error {
 			log.Warn("skipping a backend ecc key file: the relay needs the relay key file", "file", f)
 			continue
 		}
-		if err := addLoaded(keys, f, file, log); err != nil {
+		if err := k.addLoaded(f, file, log); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func addFile(keys *token.Keyring, path string, log *slog.Logger) error {
+func (k *Keys) addFile(path string, log *slog.Logger) error {
 	file, err := rai.Load(path)
 	if err != nil {
 		return fmt.Errorf("rai: %w", err)
 	}
-	return addLoaded(keys, path, file, log)
+	return k.addLoaded(path, file, log)
 }
 
-func addLoaded(keys *token.Keyring, path string, file *rai.File, log *slog.Logger) error {
+func (k *Keys) addLoaded(path string, file *rai.File, log *slog.Logger) error {
 	for _, w := range file.Warnings {
 		log.Warn(w, "file", path)
 	}
-	if err := file.AddTo(keys); err != nil {
+	if err := file.AddTo(k.Ring); err != nil {
 		return fmt.Errorf("rai %s: %w", path, err)
+	}
+	if bp := file.Server.BasePath; bp != "" {
+		k.basePaths[bp] = path
 	}
 	log.Info("key loaded", "file", path, "method", string(file.Crypto.Method))
 	return nil

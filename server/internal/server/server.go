@@ -60,6 +60,9 @@ func modelCatalog(cfg config.Config) (*modelinfo.Catalog, error) {
 
 // New builds the relay from cfg and keys.
 func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, error) {
+	if cfg.BasePath == "/" {
+		cfg.BasePath = "" // the root, named explicitly
+	}
 	providers, err := provider.New(cfg.Providers)
 	if err != nil {
 		return nil, err
