@@ -209,8 +209,10 @@ def mint_token(relay_bin: Path, rai: Path, *, provider: str = "mock", api_key: s
 class Relay:
     """A `relayapi serve` process on a config, key files and data dir."""
 
-    def __init__(self, binary: Path, workdir: Path, config: dict, rai: list[Path], data_dir: Path):
+    def __init__(self, binary: Path, workdir: Path, config: dict, rai: list[Path], data_dir: Path,
+                 base_path: str = ""):
         self.binary = binary
+        self.base_path = base_path  # where it serves (/health included)
         self.workdir = workdir
         self.config = config
         self.rai = rai
@@ -221,8 +223,8 @@ class Relay:
         self.url = ""
         self.starts = 0
 
-    def start(self, timeout: float = 20) -> "Relay":
-        port = free_port()
+    def start(self, timeout: float = 20, port: int | None = None) -> "Relay":
+        port = port or free_port()
         self.url = f"http://127.0.0.1:{port}"
         args = [str(self.binary), "serve", "--config", str(self.config_path), "--data", str(self.data_dir),
                 "--listen", f"127.0.0.1:{port}"]
@@ -235,7 +237,7 @@ class Relay:
             if not self.proc.alive():
                 raise AssertionError(f"relayapi serve exited with {self.proc.p.returncode}:\n{self.proc.log_tail()}")
             try:
-                return httpx.get(self.url + "/health", timeout=1).status_code == 200
+                return httpx.get(self.url + self.base_path + "/health", timeout=1).status_code == 200
             except httpx.TransportError:
                 return False
 
