@@ -104,7 +104,9 @@ func bearer(h string) (string, bool) {
 }
 
 // splitQuery removes every `token` and `key` parameter from a raw query and
-// returns the rest verbatim, in order, with the first value of each.
+// returns the rest verbatim, in order, with the first value of each. It
+// drops 1.x's `rai_hash` too: a hash of the key file, meaningless here and
+// nothing a provider should see.
 func splitQuery(raw string) (rest, token, key string) {
 	if raw == "" {
 		return "", "", ""
@@ -121,6 +123,7 @@ func splitQuery(raw string) (rest, token, key string) {
 			if key == "" {
 				key, _ = url.QueryUnescape(value)
 			}
+		case "rai_hash":
 		default:
 			kept = append(kept, part)
 		}

@@ -23,6 +23,14 @@ func TestPathTokenIsSplitFromTheForwardedPath(t *testing.T) {
 	}
 }
 
+func TestA1xQueryTokenURLLeavesNeitherTokenNorRaiHashInTheQuery(t *testing.T) {
+	r := httptest.NewRequest("POST", "/v1/chat/completions?token="+tokQ+"&rai_hash=5e884898da28&a=1", nil)
+	f, p := Extract(r, r.URL.EscapedPath())
+	if p != OK || f.Token != tokQ || f.Location != InQueryToken || f.RawQuery != "a=1" {
+		t.Fatalf("%+v %v", f, p)
+	}
+}
+
 func TestTokenLocationsInOrder(t *testing.T) {
 	r := httptest.NewRequest("GET", "/v1/models?token="+tokQ+"&key="+tokK, nil)
 	r.Header.Set("x-api-key", tokX)
