@@ -5,7 +5,7 @@ encrypted token, and the relay swaps it in when it forwards each call.
 
 Setup (a relay running with the matching key file, see the project README)::
 
-    pip install "relayapi[openai]"
+    pip install "./sdk/python[openai]"    # from a clone of the repository
     export OPENAI_API_KEY=sk-...          # or put it in a .env file next to this script
     python examples/chat.py --rai default.rai
 

@@ -5,7 +5,7 @@ official `openai` JS package or plain `fetch`, and never sees the real key.
 
 Run::
 
-    pip install "relayapi" fastapi uvicorn
+    pip install ./sdk/python fastapi uvicorn     # from a clone of the repository
     export RELAYAPI_RAI=default.rai OPENAI_API_KEY=sk-...
     uvicorn examples.fastapi_app:app --reload
 

@@ -8,12 +8,8 @@ be built or do not start.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,70 +17,10 @@ from types import SimpleNamespace
 import openai
 import pytest
 
-from conftest import aes_rai, ecc_rai_pair
+from conftest import Process, aes_rai, clean_env, ecc_rai_pair, free_port
 from relayapi import RelayAPI
 
 ADMIN_KEY = "integration-admin-key"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Process:
-    """A child process with its output in a log file, for readable failures."""
-
-    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
-        self.args = args
-        self.log = log
-        self._file = log.open("wb")
-        self.proc = subprocess.Popen(args, stdout=self._file, stderr=subprocess.STDOUT, env=env)
-
-    def output(self) -> str:
-        self._file.flush()
-        return self.log.read_text(errors="replace")[-4000:]
-
-    def wait_http(self, url: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"{self.args[0]} exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(url, timeout=1):
-                    return
-            except urllib.error.HTTPError:
-                return  # it answers HTTP: it is up
-            except OSError:
-                time.sleep(0.1)
-        pytest.fail(f"{self.args[0]} did not answer {url} within {timeout}s:\n{self.output()}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._file.close()
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("RELAYAPI_")}
-
-
-@pytest.fixture(scope="module")
-def mock_provider(mockprovider_bin, tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("mock") / "mockprovider.log"
-    proc = Process([str(mockprovider_bin), "--listen", f"127.0.0.1:{port}"], log, clean_env())
-    try:
-        proc.wait_http(f"http://127.0.0.1:{port}/v1/models")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.stop()
 
 
 @pytest.fixture(scope="module", params=["aes", "ecc"])

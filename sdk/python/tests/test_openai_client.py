@@ -1,4 +1,4 @@
-"""openai_client / async_openai_client (the relayapi[openai] extra)."""
+"""openai_client / async_openai_client (the [openai] extra)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_clear_import_error_without_openai(monkeypatch):
     monkeypatch.setitem(sys.modules, "openai", None)  # makes `import openai` fail
     relay = RelayAPI(aes_rai())
     token = relay.create_token()
-    with pytest.raises(ImportError, match=r"relayapi\[openai\]"):
+    with pytest.raises(ImportError, match=r"pip install openai"):
         relay.openai_client(token)
-    with pytest.raises(ImportError, match=r"relayapi\[openai\]"):
+    with pytest.raises(ImportError, match=r"pip install openai"):
         relay.async_openai_client(token)

@@ -8,8 +8,12 @@ the relay::
 
     relay = RelayAPI("default.rai")
     token = relay.create_token(api_key="sk-...", models=["gpt-4o-mini"], max_calls=20)
-    client = relay.openai_client(token)          # needs relayapi[openai]
+    client = relay.openai_client(token)          # needs the openai package
     url = relay.base_url(token)                  # or hand this to a browser
+
+The RelayAPI 1.x API (``RelayAPIClient``, ``TokenGenerator``) is still
+importable from here: deprecated wrappers over :class:`RelayAPI`, see
+:mod:`relayapi.legacy`.
 """
 
 from ._rai import RaiCompatibilityWarning, ServerInfo
@@ -25,8 +29,9 @@ from .errors import (
     RelayConnectionError,
     ServerError,
 )
+from .legacy import RelayAPIClient, TokenGenerator
 
-__version__ = "0.1.0"
+__version__ = "2.0.0"
 
 __all__ = [
     "FLAVORS",
@@ -39,10 +44,12 @@ __all__ = [
     "RaiFileError",
     "RateLimitError",
     "RelayAPI",
+    "RelayAPIClient",
     "RelayAPIError",
     "RelayConnectionError",
     "ServerError",
     "ServerInfo",
     "Token",
+    "TokenGenerator",
     "__version__",
 ]

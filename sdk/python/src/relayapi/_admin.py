@@ -1,8 +1,9 @@
-"""Minimal HTTP client (stdlib ``urllib``) for the relay's admin API."""
+"""Minimal HTTP client (stdlib ``urllib``) for the relay's admin API and the 1.x wrappers."""
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -12,16 +13,28 @@ from .errors import RelayAPIError, RelayConnectionError, error_from_response
 
 USER_AGENT = "relayapi-python"
 
+_PATH_TOKEN = re.compile(r"/t/[^/?#]+")
+
+
+def redact(url: str) -> str:
+    """``url`` with a path token (``/t/{token}``) replaced, for error messages and logs."""
+    return _PATH_TOKEN.sub("/t/<token>", url)
+
 
 def request_json(
     method: str,
     url: str,
     *,
-    admin_key: str,
+    admin_key: Optional[str],
     timeout: float,
     body: Optional[Any] = None,
+    headers: Optional[dict[str, str]] = None,
 ) -> Any:
-    """Send an admin request and return the decoded JSON answer (``None`` when empty).
+    """Send a request and return the decoded JSON answer (``None`` when empty).
+
+    ``admin_key`` goes in ``Authorization: Bearer``; ``None`` sends no
+    ``Authorization`` (a relay call whose token is in the URL path).
+    ``headers`` are added to the request.
 
     Raises:
         RelayAPIError: a subclass matching the HTTP status, with ``.status``
@@ -29,17 +42,16 @@ def request_json(
         RelayConnectionError: the relay could not be reached.
     """
     data = None
-    headers = {
-        "Authorization": f"Bearer {admin_key}",
-        "Accept": "application/json",
-        "User-Agent": USER_AGENT,
-    }
+    sent = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    if admin_key is not None:
+        sent["Authorization"] = f"Bearer {admin_key}"
     if body is not None:
         data = json.dumps(body).encode("utf-8")
-        headers["Content-Type"] = "application/json"
+        sent["Content-Type"] = "application/json"
     elif method == "POST":
         data = b""
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    sent.update(headers or {})
+    req = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw = resp.read()
@@ -52,12 +64,13 @@ def request_json(
             ) from None
     except (urllib.error.URLError, socket.timeout, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise RelayConnectionError(f"cannot reach the relay at {url}: {reason}") from None
+        raise RelayConnectionError(f"cannot reach the relay at {redact(url)}: {reason}") from None
     if not raw.strip():
         return None
     try:
         return json.loads(raw.decode("utf-8"))
     except ValueError:
         raise RelayAPIError(
-            f"the relay at {url} answered something that is not JSON", status=status
+            f"the relay at {redact(url)} answered something that is not JSON",
+            status=status,
         ) from None

@@ -33,6 +33,16 @@ RaiSource = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 KID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _B64URL = re.compile(r"[A-Za-z0-9_-]+")
+_BAD_HOST = "server.host must be a host name or IP address, optionally after http:// or https://"
+_HOST_PORT = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^\[\]:]+)(?::(?P<port>[0-9]{1,5}))?")
+
+#: The AES key RelayAPI 1.x published in its README and wrote into every
+#: ``default.rai`` it created: anyone can mint tokens with it, so it is refused.
+EXAMPLE_AES_KEY = "0123456789abcdef" * 4
+EXAMPLE_KEY_MESSAGE = (
+    "crypto.aes_key is the example key published with RelayAPI 1.x: anyone can mint tokens "
+    "with it. Make a real key with: relayapi keygen --method aes --out default.rai"
+)
 
 
 class RaiCompatibilityWarning(UserWarning):
@@ -180,30 +190,82 @@ def _parse_server(raw: Any, where: str) -> ServerInfo:
         return ServerInfo()
     if not isinstance(raw, Mapping):
         raise RaiFileError(f"{where}: 'server' must be an object")
-    host = raw.get("host") or "127.0.0.1"
-    if not isinstance(host, str) or any(c in host for c in "/?#@ ") or not host:
-        raise RaiFileError(f"{where}: server.host must be a host name or IP address")
-    port_raw = raw.get("port") or 8840  # absent or 0: the default port
+    port_raw = raw.get("port") or None  # absent or 0: the default port
     if isinstance(port_raw, str) and port_raw.isdigit():
         port_raw = int(port_raw)
-    if isinstance(port_raw, bool) or not isinstance(port_raw, int) or not 0 < port_raw < 65536:
+    if port_raw is not None and (
+        isinstance(port_raw, bool) or not isinstance(port_raw, int) or not 0 < port_raw < 65536
+    ):
         raise RaiFileError(f"{where}: server.port must be an integer between 1 and 65535")
-    scheme = raw.get("scheme") or ("https" if port_raw == 443 else "http")
-    if scheme not in ("http", "https"):
+    scheme = raw.get("scheme") or None
+    if scheme is not None and scheme not in ("http", "https"):
         raise RaiFileError(f"{where}: server.scheme must be 'http' or 'https'")
+    host = raw.get("host") or "127.0.0.1"
+    if not isinstance(host, str):
+        raise RaiFileError(f"{where}: {_BAD_HOST}")
+    host_scheme, host, host_port = _split_host(host, where)
+    if host_scheme is not None:
+        # RelayAPI 1.x wrote the scheme inside host ("http://localhost").
+        if scheme is not None and scheme != host_scheme:
+            raise RaiFileError(
+                f"{where}: server.host says {host_scheme}:// but server.scheme says {scheme}"
+            )
+        scheme = host_scheme
+    if host_port is not None:
+        if port_raw is not None and port_raw != host_port:
+            raise RaiFileError(
+                f"{where}: server.host names port {host_port} but server.port is {port_raw}"
+            )
+        port_raw = host_port
+    port = port_raw if port_raw is not None else 8840
+    if scheme is None:
+        scheme = "https" if port == 443 else "http"
+    return ServerInfo(scheme=scheme, host=host, port=port, base_path=_parse_base_path(raw, where))
+
+
+def _split_host(host: str, where: str) -> tuple[Optional[str], str, Optional[int]]:
+    """Split a 1.x ``host`` (``http://name[:port]``) into (scheme, host, port).
+
+    A host without ``://`` is returned as is, with no scheme and no port.
+    """
+    prefix, sep, rest = host.partition("://")
+    if not sep:
+        if not host or any(c in host for c in "/?#@ "):
+            raise RaiFileError(f"{where}: {_BAD_HOST}")
+        return None, host, None
+    scheme = prefix.lower()
+    if scheme not in ("http", "https"):
+        raise RaiFileError(f"{where}: {_BAD_HOST}")
+    match = _HOST_PORT.fullmatch(rest)
+    if match is None or any(c in rest for c in "/?#@ \\"):
+        raise RaiFileError(f"{where}: {_BAD_HOST}")
+    name = match["host"]
+    if name.startswith("["):
+        name = name[1:-1]  # IPv6 literal; ServerInfo.origin adds the brackets back
+    port: Optional[int] = None
+    if match["port"] is not None:
+        port = int(match["port"])
+        if not 0 < port < 65536:
+            raise RaiFileError(f"{where}: server.host names port {port}, out of range")
+    return scheme, name, port
+
+
+def _parse_base_path(raw: Mapping[str, Any], where: str) -> str:
+    """``server.base_path``: ``""`` or ``/…``; a trailing ``/`` (1.x wrote one) is dropped."""
     base_path = raw.get("base_path") or ""
     if not isinstance(base_path, str) or (
         base_path
         and (
-            not base_path.startswith("/")
-            or base_path.endswith("/")
-            or any(c in base_path for c in "?# ")
+            not base_path.startswith("/") or "//" in base_path or any(c in base_path for c in "?# ")
         )
     ):
         raise RaiFileError(
-            f"{where}: server.base_path must start with / and not end with / (e.g. '/relay')"
+            f"{where}: server.base_path must start with / (e.g. '/relay'), "
+            "without ?, #, spaces or //"
         )
-    return ServerInfo(scheme=scheme, host=host, port=port_raw, base_path=base_path)
+    if base_path.endswith("/"):
+        base_path = base_path[:-1]  # "/relayapi/" -> "/relayapi", "/" -> ""
+    return base_path
 
 
 def _explicit_kid(value: Any, what: str, where: str) -> Optional[str]:
@@ -218,6 +280,8 @@ def _parse_aes(crypto: Mapping[str, Any], where: str) -> AESKey:
     hex_key = crypto.get("aes_key")
     if not isinstance(hex_key, str) or not _HEX64.fullmatch(hex_key):
         raise RaiFileError(f"{where}: crypto.aes_key must be 64 hexadecimal characters (32 bytes)")
+    if hex_key.lower() == EXAMPLE_AES_KEY:
+        raise RaiFileError(f"{where}: {EXAMPLE_KEY_MESSAGE}")
     if "aes_iv_seed" in crypto:
         warnings.warn(
             f"{where}: crypto.aes_iv_seed is ignored (every token gets a random IV)",

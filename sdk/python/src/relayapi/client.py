@@ -444,7 +444,8 @@ class RelayAPI:
     def openai_client(self, token: TokenLike, **kwargs: Any) -> openai.OpenAI:
         """An ``openai.OpenAI`` client pointed at the relay with this token.
 
-        Needs the extra: ``pip install "relayapi[openai]"``. ``kwargs`` go to
+        Needs the ``openai`` package (``pip install openai``, or the SDK's
+        ``[openai]`` extra). ``kwargs`` go to
         ``openai.OpenAI`` (``timeout``, ``max_retries``, …).
         """
         openai_mod = _import_openai()
@@ -471,5 +472,5 @@ def _import_openai() -> Any:
     try:
         import openai
     except ImportError:
-        raise ImportError("this needs the openai package: pip install 'relayapi[openai]'") from None
+        raise ImportError("this needs the openai package: pip install openai") from None
     return openai
