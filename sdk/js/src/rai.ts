@@ -84,6 +84,16 @@ function ecKey(where: string, v: unknown, role: 'sig' | 'enc', needPrivate: bool
   return kid === undefined ? { jwk } : { jwk, kid };
 }
 
+/**
+ * The key RelayAPI 1.x published in its docs and wrote into every auto-created
+ * `default.rai`: anyone can mint tokens with it, so it is refused.
+ */
+const V1_EXAMPLE_AES_KEY = '0123456789abcdef'.repeat(4);
+
+/** Same wording in every SDK (issue 17 contract §1). */
+export const EXAMPLE_KEY_MESSAGE =
+  'crypto.aes_key is the example key published with RelayAPI 1.x: anyone can mint tokens with it. Make a real key with: relayapi keygen --method aes --out default.rai';
+
 /** Reads the key material of a backend (minting) `.rai` file. */
 export function parseKeys(rai: unknown, warn: (message: string) => void): KeyMaterial {
   if (!isObject(rai)) throw invalidConfig('expected a JSON object');
@@ -95,6 +105,7 @@ export function parseKeys(rai: unknown, warn: (message: string) => void): KeyMat
     if (typeof hex !== 'string' || !/^[0-9a-fA-F]{64}$/.test(hex)) {
       throw invalidConfig('crypto.aes_key must be 64 hex characters (32 bytes)');
     }
+    if (hex.toLowerCase() === V1_EXAMPLE_AES_KEY) throw invalidConfig(EXAMPLE_KEY_MESSAGE);
     if (crypto.aes_iv_seed !== undefined) {
       warn('relayapi: crypto.aes_iv_seed in the .rai file is ignored (IVs are random for every token)');
     }
@@ -123,31 +134,85 @@ export function parseKeys(rai: unknown, warn: (message: string) => void): KeyMat
   throw invalidConfig(`crypto.method must be "aes" or "ecc", got ${JSON.stringify(crypto.method)}`);
 }
 
-/** `{scheme}://{host}[:{port}]{base_path}` from the `server` section (defaults in §3.1). */
+function checkPort(where: string, port: unknown): number {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw invalidConfig(`${where} must be an integer between 1 and 65535`);
+  }
+  return port;
+}
+
+/** `scheme://` at the start of `server.host` (RelayAPI 1.x wrote `"host": "http://localhost"`). */
+const HOST_SCHEME_RE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
+/** What may follow the scheme inside `server.host`: a name, IPv4 or [IPv6], and an optional `:port`. */
+const HOST_AUTHORITY_RE = /^(\[[0-9A-Fa-f:.]+\]|[^\s/?#@\\[\]:]+)(?::([0-9]{1,5}))?$/;
+
+/**
+ * `{scheme}://{host}[:{port}]{base_path}` from the `server` section (defaults in
+ * docs/token-format.md §3.1). Also reads the 1.x form: the scheme inside `host`
+ * (`http://localhost`) and a `base_path` with a trailing `/`.
+ */
 export function serverURL(server: unknown): string {
   const s = isObject(server) ? server : {};
-  const port = s.port === undefined ? 8840 : s.port;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw invalidConfig('server.port must be an integer between 1 and 65535');
+  const givenPort = s.port === undefined ? undefined : checkPort('server.port', s.port);
+  const givenScheme = s.scheme === undefined || s.scheme === '' ? undefined : s.scheme;
+  if (givenScheme !== undefined && givenScheme !== 'http' && givenScheme !== 'https') {
+    throw invalidConfig('server.scheme must be "http" or "https"');
   }
-  const scheme = s.scheme === undefined || s.scheme === '' ? (port === 443 ? 'https' : 'http') : s.scheme;
-  if (scheme !== 'http' && scheme !== 'https') throw invalidConfig('server.scheme must be "http" or "https"');
   const rawHost: unknown = s.host === undefined || s.host === '' ? '127.0.0.1' : s.host;
-  if (typeof rawHost !== 'string' || /[\s/?#@]/.test(rawHost))
+  if (typeof rawHost !== 'string') throw invalidConfig('server.host must be a host name or IP');
+
+  let scheme: string | undefined = givenScheme;
+  let host = rawHost;
+  let port = givenPort;
+  const m = HOST_SCHEME_RE.exec(rawHost);
+  if (m) {
+    const hostScheme = (m[1] as string).toLowerCase();
+    if (hostScheme !== 'http' && hostScheme !== 'https') {
+      throw invalidConfig(`server.host may start with http:// or https:// only, got ${JSON.stringify(rawHost)}`);
+    }
+    if (givenScheme !== undefined && givenScheme !== hostScheme) {
+      throw invalidConfig(
+        `server.host says ${hostScheme}:// but server.scheme is ${JSON.stringify(givenScheme)}: keep one of them`,
+      );
+    }
+    const a = HOST_AUTHORITY_RE.exec(rawHost.slice(m[0].length));
+    if (!a) {
+      throw invalidConfig(
+        `server.host must be ${hostScheme}:// followed by a bare host name or IP (no path, query or user; the path goes in server.base_path), got ${JSON.stringify(rawHost)}`,
+      );
+    }
+    host = (a[1] as string).replace(/^\[|\]$/g, '');
+    if (a[2] !== undefined) {
+      const hostPort = checkPort('the port inside server.host', Number(a[2]));
+      if (givenPort !== undefined && givenPort !== hostPort) {
+        throw invalidConfig(`server.host has port ${hostPort} but server.port is ${givenPort}: keep one of them`);
+      }
+      port = hostPort;
+    }
+    scheme = hostScheme;
+  } else if (/[\s/?#@]/.test(rawHost)) {
     throw invalidConfig('server.host must be a host name or IP');
-  const host = rawHost.includes(':') && !rawHost.startsWith('[') ? `[${rawHost}]` : rawHost;
-  const basePath = s.base_path === undefined ? '' : s.base_path;
-  if (typeof basePath !== 'string' || /[\s?#]/.test(basePath)) throw invalidConfig('server.base_path must be a path');
-  return `${scheme}://${host}${portSuffix(scheme, port)}${normalizeBasePath(basePath)}`;
+  }
+  const finalPort = port ?? 8840;
+  const finalScheme = scheme ?? (finalPort === 443 ? 'https' : 'http');
+  const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${finalScheme}://${hostPart}${portSuffix(finalScheme, finalPort)}${basePathOf(s.base_path)}`;
 }
 
 function portSuffix(scheme: string, port: number): string {
   return (scheme === 'http' && port === 80) || (scheme === 'https' && port === 443) ? '' : `:${port}`;
 }
 
-/** "" or "/a/b": leading "/" added, trailing "/" removed. */
-export function normalizeBasePath(p: string): string {
-  const trimmed = p.replace(/\/+$/, '');
-  if (trimmed === '') return '';
-  return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+/**
+ * `server.base_path` as a URL prefix: "" or "/a/b". One trailing "/" is removed
+ * (1.x wrote "/relayapi/"), so "/" means none.
+ */
+function basePathOf(p: unknown): string {
+  if (p === undefined || p === '') return '';
+  if (typeof p !== 'string' || /[\s?#]/.test(p) || p.includes('//') || !p.startsWith('/')) {
+    throw invalidConfig(
+      `server.base_path must be a path starting with / (no //, ?, # or spaces), got ${JSON.stringify(p)}`,
+    );
+  }
+  return p.endsWith('/') ? p.slice(0, -1) : p;
 }

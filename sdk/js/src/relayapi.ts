@@ -222,6 +222,12 @@ function checkFlavor(flavor: unknown): Flavor {
 }
 
 /**
+ * Encrypts a claims set as it is (validated first). Internal: the 1.x
+ * `TokenGenerator.encryptToken` needs it; not exported from the package.
+ */
+export let mintClaims: (relay: RelayAPI, claims: Claims) => Promise<Token>;
+
+/**
  * Mints RelayAPI tokens offline from a `.rai` key file and builds relay URLs.
  *
  * ```ts
@@ -382,7 +388,17 @@ export class RelayAPI {
 
   /** Mints a token. Every option is validated (throwing `RelayAPIError` `invalid_argument`) before encrypting. */
   async createToken(options: CreateTokenOptions = {}): Promise<Token> {
-    const claims = this.buildClaims(options);
+    return this.#mint(this.buildClaims(options));
+  }
+
+  static {
+    mintClaims = (relay, claims) => {
+      validateClaims(claims);
+      return relay.#mint(claims);
+    };
+  }
+
+  async #mint(claims: Claims): Promise<Token> {
     const keys = await this.#keysReady();
     const value = await keys.mint(new TextEncoder().encode(JSON.stringify(claims)));
     if (value.length > MAX_TOKEN_BYTES) {

@@ -13,7 +13,16 @@ const exec = promisify(execFile);
 const pkgDir = join(here, '..');
 const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
 const dist = (f) => join(pkgDir, 'dist', f);
-const EXPORTS = ['RelayAPI', 'RelayAPIError', 'validateClaims', 'isValidOrigin', 'isIPOrCIDR', 'MAX_TOKEN_BYTES'];
+const EXPORTS = [
+  'RelayAPI',
+  'RelayAPIError',
+  'validateClaims',
+  'isValidOrigin',
+  'isIPOrCIDR',
+  'MAX_TOKEN_BYTES',
+  'RelayAPIClient',
+  'TokenGenerator',
+];
 
 describe('build output', () => {
   it('dist has ESM, CJS and both .d.ts files', () => {

@@ -135,12 +135,47 @@ describe('URLs (spec §7)', () => {
     [{ host: 'relay.example.com', port: 8443, scheme: 'https' }, 'https://relay.example.com:8443'],
     [{ host: 'relay.example.com', port: 443, scheme: 'http' }, 'http://relay.example.com:443'],
     [{ host: 'h', port: 9000, base_path: '/ai' }, 'http://h:9000/ai'],
-    [{ host: 'h', port: 9000, base_path: 'ai/' }, 'http://h:9000/ai'],
+    [{ host: 'h', port: 9000, base_path: '/ai/' }, 'http://h:9000/ai'],
+    [{ host: 'h', port: 9000, base_path: '/' }, 'http://h:9000'],
     [{ host: '::1', port: 9000 }, 'http://[::1]:9000'],
+    // RelayAPI 1.x: the scheme inside host (it wins over the port-443 rule), base_path with a trailing "/".
+    [{ host: 'http://localhost', port: 8840, base_path: '/relayapi/' }, 'http://localhost:8840/relayapi'],
+    [{ host: 'HTTPS://Relay.example.com', port: 8443 }, 'https://Relay.example.com:8443'],
+    [{ host: 'http://relay.example.com', port: 443 }, 'http://relay.example.com:443'],
+    [{ host: 'https://relay.example.com' }, 'https://relay.example.com:8840'],
+    [{ host: 'https://relay.example.com', scheme: 'https', port: 443 }, 'https://relay.example.com'],
+    [{ host: 'http://relay.example.com:9000' }, 'http://relay.example.com:9000'],
+    [{ host: 'http://relay.example.com:9000', port: 9000 }, 'http://relay.example.com:9000'],
+    [{ host: 'http://[::1]:9000' }, 'http://[::1]:9000'],
+    [{ host: 'http://10.0.0.1', port: 80 }, 'http://10.0.0.1'],
   ];
   for (const [server, expected] of urls) {
     it(`${JSON.stringify(server)} → ${expected}`, () => {
       assert.equal(new RelayAPI({ server, crypto: key }).relayURL, expected);
+    });
+  }
+
+  const badServers = [
+    [{ host: 'https://relay.example.com', scheme: 'http' }, /server\.host/],
+    [{ host: 'http://relay.example.com/api' }, /server\.host/],
+    [{ host: 'http://relay.example.com?x=1' }, /server\.host/],
+    [{ host: 'http://user@relay.example.com' }, /server\.host/],
+    [{ host: 'http://relay.example.com#f' }, /server\.host/],
+    [{ host: 'http://' }, /server\.host/],
+    [{ host: 'ftp://relay.example.com' }, /server\.host/],
+    [{ host: 'http://relay.example.com:9000', port: 9001 }, /server\.host/],
+    [{ host: 'http://relay.example.com:70000' }, /port/],
+    [{ host: 'relay.example.com/api' }, /server\.host/],
+    [{ base_path: 'ai/' }, /base_path/],
+    [{ base_path: '/a//b' }, /base_path/],
+    [{ base_path: '//' }, /base_path/],
+    [{ base_path: '/a?b' }, /base_path/],
+    [{ base_path: '/a b' }, /base_path/],
+    [{ scheme: 'ftp' }, /scheme/],
+  ];
+  for (const [server, re] of badServers) {
+    it(`rejects ${JSON.stringify(server)}`, () => {
+      assert.throws(() => new RelayAPI({ server, crypto: key }), isConfigError(re));
     });
   }
 

@@ -1,8 +1,9 @@
 // Shared test helpers: a test-only token decoder (docs/token-format.md §6),
-// key generation, and locating/building the Go binaries.
-import { execFile } from 'node:child_process';
+// key generation, locating/building the Go binaries and running them.
+import { execFile, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -273,4 +274,127 @@ export function goBinary(cmd, envName) {
 
 export async function run(bin, args, opts = {}) {
   return execFileP(bin, args, { timeout: 60_000, ...opts });
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const children = [];
+process.on('exit', () => {
+  for (const p of children) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+});
+
+/** Spawns a process, collecting its output; `stopChildren()` ends it. */
+export function start(bin, args, name, options = {}) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const proc = { child, name, log: () => log, exited };
+  children.push(proc);
+  return proc;
+}
+
+/** Ends one started process (SIGTERM, then SIGKILL after 5 s). */
+export async function stop(proc) {
+  if (proc.child.exitCode === null && proc.child.signalCode === null) {
+    proc.child.kill('SIGTERM');
+    const t = setTimeout(() => proc.child.kill('SIGKILL'), 5000);
+    await proc.exited;
+    clearTimeout(t);
+  }
+}
+
+/** Ends every process started with `start` (use in `after`). */
+export async function stopChildren() {
+  await Promise.all(children.map(stop));
+}
+
+/** Polls `url` until it answers (any status); fails early when `proc` exits. */
+export async function waitHTTP(url, proc, timeoutMs = 20_000, init = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode;
+  proc.exited.then((c) => (exitCode = c));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new Error(`${proc.name} exited with ${exitCode} before serving ${url}:\n${proc.log()}`);
+    }
+    try {
+      const res = await fetch(url, { ...init, signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      return res;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${proc.name} did not answer ${url} within ${timeoutMs} ms:\n${proc.log()}`);
+}
+
+/** The Go mock provider on a free port. */
+export async function startMock() {
+  const bin = await goBinary('mockprovider', 'MOCKPROVIDER_BIN');
+  const port = await freePort();
+  const proc = start(bin, ['--listen', `127.0.0.1:${port}`], 'mockprovider');
+  const url = `http://127.0.0.1:${port}`;
+  await waitHTTP(`${url}/_mock/stats`, proc);
+  return { url, proc };
+}
+
+/** A `.rai` exactly as RelayAPI 1.x wrote default.rai (scheme in host, trailing slash, aes_iv_seed), fresh key. */
+export function makeV1Rai(port) {
+  return {
+    version: '1.0.0',
+    server: { host: 'http://127.0.0.1', port, base_path: '/relayapi/' },
+    crypto: {
+      method: 'aes',
+      aes_key: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex'),
+      aes_iv_seed: Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString('hex'),
+    },
+  };
+}
+
+/**
+ * A mock provider and a relay (`relayapi serve`) under base path /relayapi that
+ * loads a 1.x-form default.rai; providers openai and dashscope point at the mock.
+ * Returns the paths and URLs; `stopChildren()` ends both.
+ */
+export async function startV1Relay({ adminKey } = {}) {
+  const mock = await startMock();
+  const relayBin = await goBinary('relayapi', 'RELAYAPI_BIN');
+  const dir = await tempDir('relayapi-v1-');
+  const port = await freePort();
+  const rai = makeV1Rai(port);
+  const raiFile = await writeJSON(join(dir, 'default.rai'), rai);
+  const config = {
+    base_path: '/relayapi',
+    providers: { openai: { base_url: mock.url }, dashscope: { base_url: mock.url } },
+    store: { driver: 'sqlite', url: '' },
+  };
+  if (adminKey) config.admin = { key: adminKey };
+  const configFile = await writeJSON(join(dir, 'config.json'), config);
+  const proc = start(
+    relayBin,
+    ['serve', '--config', configFile, '--rai', raiFile, '--data', join(dir, 'data'), '--listen', `127.0.0.1:${port}`],
+    'relayapi serve (1.x key file)',
+  );
+  const relayURL = `http://127.0.0.1:${port}/relayapi`;
+  const health = await waitHTTP(`${relayURL}/health`, proc);
+  if (health.status !== 200) throw new Error(`relay health answered ${health.status}:\n${proc.log()}`);
+  return { dir, rai, raiFile, relayURL, port, mockURL: mock.url, proc, mock: mock.proc };
+}
+
+/** The requests the mock provider recorded (newest last), e.g. `{ path: '/v1/chat/completions' }`. */
+export async function mockRequests(mockURL, query = {}) {
+  const res = await fetch(`${mockURL}/_mock/requests?${new URLSearchParams(query)}`);
+  return (await res.json()).data;
 }

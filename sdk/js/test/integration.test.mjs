@@ -2,79 +2,34 @@
 // mints, the official `openai` package streams a chat completion through the relay.
 // Binaries: RELAYAPI_BIN / MOCKPROVIDER_BIN, else built from ../../server.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { RelayAPI } from '../dist/index.js';
-import { goBinary, here, makeEccFiles, makeAesFile, tempDir, writeJSON } from './helpers.mjs';
+import {
+  freePort,
+  goBinary,
+  here,
+  makeEccFiles,
+  makeAesFile,
+  start,
+  startMock,
+  stopChildren,
+  tempDir,
+  waitHTTP,
+  writeJSON,
+} from './helpers.mjs';
 
 const execFileP = promisify(execFile);
 
 const ADMIN_KEY = 'integration-admin-key-0123456789';
-const children = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function start(bin, args, name) {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => (log += d));
-  child.stderr.on('data', (d) => (log += d));
-  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  const proc = { child, name, log: () => log, exited };
-  children.push(proc);
-  return proc;
-}
-
-async function waitHTTP(url, proc, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  let exitCode;
-  proc.exited.then((c) => (exitCode = c));
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
-      throw new Error(`${proc.name} exited with ${exitCode} before serving ${url}:\n${proc.log()}`);
-    }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      return res;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${proc.name} did not answer ${url} within ${timeoutMs} ms:\n${proc.log()}`);
-}
-
-after(async () => {
-  for (const p of children) {
-    if (p.child.exitCode === null) {
-      p.child.kill('SIGTERM');
-      const t = setTimeout(() => p.child.kill('SIGKILL'), 5000);
-      await p.exited;
-      clearTimeout(t);
-    }
-  }
-});
+after(stopChildren);
 
 let mockURL;
 before(async () => {
-  const mockBin = await goBinary('mockprovider', 'MOCKPROVIDER_BIN');
-  const port = await freePort();
-  const mock = start(mockBin, ['--listen', `127.0.0.1:${port}`], 'mockprovider');
-  mockURL = `http://127.0.0.1:${port}`;
-  await waitHTTP(`${mockURL}/`, mock);
+  ({ url: mockURL } = await startMock());
 });
 
 async function startRelay(method) {
