@@ -97,7 +97,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	key := poolKey(req.URL)
 	for attempt := 0; ; attempt++ {
-		c, err := t.conn(req.Context(), key, req.URL)
+		// The retry dials: the other pooled connections sat idle as long
+		// as the stale one, and a provider's idle timeout closed them too.
+		c, err := t.conn(req.Context(), key, req.URL, attempt == 0)
 		if err != nil {
 			closeBody(req)
 			return nil, err
@@ -172,14 +174,17 @@ func (t *Transport) exchange(c *conn, req *http.Request) (*http.Response, error)
 	return resp, nil
 }
 
-// conn returns a pooled connection to the request's origin or dials one.
-func (t *Transport) conn(ctx context.Context, key origin, u *url.URL) (*conn, error) {
+// conn returns a pooled connection to the request's origin (when pooled
+// is true) or dials one.
+func (t *Transport) conn(ctx context.Context, key origin, u *url.URL, pooled bool) (*conn, error) {
 	trace := httptrace.ContextClientTrace(ctx)
-	if c := t.takeIdle(key); c != nil {
-		if trace != nil && trace.GotConn != nil {
-			trace.GotConn(httptrace.GotConnInfo{Conn: c.nc, Reused: true, WasIdle: true})
+	if pooled {
+		if c := t.takeIdle(key); c != nil {
+			if trace != nil && trace.GotConn != nil {
+				trace.GotConn(httptrace.GotConnInfo{Conn: c.nc, Reused: true, WasIdle: true})
+			}
+			return c, nil
 		}
-		return c, nil
 	}
 	nc, err := t.dial(ctx, u)
 	if err != nil {

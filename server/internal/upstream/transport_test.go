@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,6 +149,56 @@ func TestIdleConnectionClosedByTheServerIsRetriedTransparently(t *testing.T) {
 	}
 	if conns.Load() != 2 || served.Load() != 2 {
 		t.Fatalf("connections %d, served %d; want 2 and 2", conns.Load(), served.Load())
+	}
+}
+
+// A provider that closes idle keep-alive connections closes all of them: the
+// retry must dial, not take the next pooled connection, as stale as the
+// first (seen in CI: a 502 upstream_unreachable after the mock's 60-second
+// idle timeout, with a pool filled by an earlier burst).
+func TestTheRetryAfterAStaleConnectionDialsAFreshOne(t *testing.T) {
+	const pooled = 3
+	var arrived sync.WaitGroup
+	arrived.Add(pooled)
+	srv, conns := countingServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Burst") != "" {
+			arrived.Done()
+			arrived.Wait() // hold every burst request open: one connection each
+		}
+		echo(w, r)
+	}))
+	tr := newTransport()
+	var burst sync.WaitGroup
+	for range pooled {
+		burst.Add(1)
+		go func() {
+			defer burst.Done()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("burst"))
+			req.Header.Set("X-Burst", "1")
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}()
+	}
+	burst.Wait()
+	if conns.Load() != pooled {
+		t.Fatalf("%d connections for the burst, want %d", conns.Load(), pooled)
+	}
+	srv.CloseClientConnections() // the provider's idle timeout closes every pooled connection
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("after"))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("after")), nil }
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("after the provider closed its idle connections: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasSuffix(string(body), "5:after") || conns.Load() != pooled+1 {
+		t.Fatalf("body %q, connections %d", body, conns.Load())
 	}
 }
 
