@@ -2,10 +2,10 @@ module github.com/relayapi/relayapi/bench
 
 go 1.26.8
 
-// cmd/mint mints tokens with the relay's own token and .rai packages,
-// read from this repository's server module (never edited from here).
-require github.com/relayapi/relayapi/server v0.0.0
+// cmd/mint mints tokens with the relay's own token and .rai packages, from
+// this checkout's Go SDK module (never edited from here).
+require github.com/relayapi/relayapi/sdk/go v0.0.0
 
 require github.com/go-jose/go-jose/v4 v4.1.9 // indirect
 
-replace github.com/relayapi/relayapi/server => ../server
+replace github.com/relayapi/relayapi/sdk/go => ../sdk/go

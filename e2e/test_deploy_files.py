@@ -487,11 +487,11 @@ def test_dockerfile_copies_no_secrets():
         for op in ("ENV", "ARG"):
             for a in stage_ops(st, op):
                 assert not SECRET_NAME.search(a.split("=")[0]), f"{op} {a}: secrets are runtime-only"
-    # Build-stage COPY from the context takes server/ only.
+    # Build-stage COPY from the context takes server/ and the Go SDK module only.
     for a in stage_ops(stages[0], "COPY"):
-        assert a.split()[0].startswith("server/"), a
+        assert a.split()[0].startswith(("server/", "sdk/go/")), a
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
-    assert "*" in ignore and "!server/" in ignore
+    assert "*" in ignore and "!server/" in ignore and "!sdk/go/" in ignore
     assert any(".rai" in line for line in ignore) and any(".env" in line for line in ignore)
     assert "HEALTHCHECK" not in "".join(op for st in stages for op, _ in st["instructions"])
 

@@ -27,8 +27,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/relayapi/relayapi/server/rai"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // maxTokens bounds -n: a token is ~400 bytes (aes) to ~700 (ecc), so the

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relayapi/relayapi/server/rai"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // keyFiles writes a fresh aes file, or an ecc pair, and returns the file

@@ -32,7 +32,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
 	"github.com/relayapi/relayapi/server/internal/server"
-	"github.com/relayapi/relayapi/server/rai"
+	"github.com/relayapi/relayapi/sdk/go/rai"
 )
 
 // Defaults of [Options].

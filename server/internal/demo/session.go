@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // Models of the demo tokens: the one every token allows, and the one the

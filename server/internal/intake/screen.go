@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // Malformed replaces a token that is not a canonical compact JWE. It can

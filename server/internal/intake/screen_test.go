@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 func vectorTokens(t testing.TB) (valid, invalid map[string]string) {

@@ -14,7 +14,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/reqlog"
 	"github.com/relayapi/relayapi/server/internal/store"
 	"github.com/relayapi/relayapi/server/internal/usage"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // call is one admitted request on its way through the proxy: what the

@@ -22,8 +22,8 @@ import (
 	"github.com/relayapi/relayapi/server/internal/relay"
 	"github.com/relayapi/relayapi/server/internal/reqlog"
 	"github.com/relayapi/relayapi/server/internal/store/sqlitestore"
-	"github.com/relayapi/relayapi/server/rai"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // idleRig is a bare relay.Handler (no config: Options.UpstreamIdle has no

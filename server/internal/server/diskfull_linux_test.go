@@ -7,7 +7,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
 	"github.com/relayapi/relayapi/server/internal/testservers"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // A full data volume is a store outage like any other: calls are refused

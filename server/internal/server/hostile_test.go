@@ -31,8 +31,8 @@ import (
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/intake"
 	"github.com/relayapi/relayapi/server/internal/server"
-	"github.com/relayapi/relayapi/server/rai"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // ---------------------------------------------------------------------------
@@ -1012,7 +1012,7 @@ func TestTokenRejectionsShareOneTimingClass(t *testing.T) {
 	}
 	// What the relay runs on a token: the intake screen, then the keyring.
 	relay := rejectionMedians(groups, func(tok string) { _, _ = keys.Open(intake.Screen(tok)) })
-	// The keyring alone (server/token).
+	// The keyring alone (sdk/go/token).
 	raw := rejectionMedians(groups, func(tok string) { _, _ = keys.Open(tok) })
 	t.Logf("median rejection time at the relay (screen + Keyring.Open): %v — spread %.2f×", relay, spread(relay))
 	t.Logf("median rejection time of Keyring.Open alone: %v — spread %.2f×", raw, spread(raw))

@@ -13,8 +13,8 @@ import (
 	"strings"
 
 	"github.com/relayapi/relayapi/server/internal/config"
-	"github.com/relayapi/relayapi/server/rai"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // DefaultRai is the key file created on a zero-config first start.

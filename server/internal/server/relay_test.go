@@ -17,7 +17,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
 	"github.com/relayapi/relayapi/server/internal/store"
 	"github.com/relayapi/relayapi/server/internal/store/sqlitestore"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 func TestEveryTokenLocationReachesTheProviderWithTheRealKeyOnly(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/config"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // A token reaches only what it names (issue 15): the model wherever the

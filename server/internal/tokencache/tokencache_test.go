@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/policy"
-	"github.com/relayapi/relayapi/server/rai"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 func key(i int) Key { return sha256.Sum256([]byte(fmt.Sprint(i))) }

@@ -11,6 +11,10 @@ var (
 	ErrNotYetValid = errors.New("token_not_yet_valid")
 )
 
+// ErrTooLarge is what Encode returns for claims whose token would pass
+// MaxTokenSize: the relay would refuse it.
+var ErrTooLarge = errors.New("token too large")
+
 // invalidError carries the internal reason a token was rejected. The reason
 // is always a fixed string chosen here (never token bytes, claims or key
 // material), so it is safe for a debug log; callers answer ErrInvalid.

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relayapi/relayapi/server/rai"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
-const vectorsDir = "../../testdata/vectors"
+const vectorsDir = "../../../testdata/vectors"
 
 type vectorSuite struct {
 	Now     int64             `json:"now"`

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relayapi/relayapi/server/rai"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // What a decoded-token cache miss costs: one token opened per request, as

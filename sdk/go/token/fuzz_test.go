@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relayapi/relayapi/server/rai"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // FuzzDecode feeds arbitrary strings to the decoder of a relay holding both

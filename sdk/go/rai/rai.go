@@ -16,7 +16,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // maxFileSize bounds what Load reads: a key file is a few hundred bytes.

@@ -39,7 +39,7 @@ func Encode(claims *Claims, key *MintKey) (string, error) {
 		return "", err
 	}
 	if len(tok) > MaxTokenSize {
-		return "", fmt.Errorf("token is %d bytes, over the %d-byte limit: shorten the claims", len(tok), MaxTokenSize)
+		return "", fmt.Errorf("%w: %d bytes, over the %d-byte limit: shorten the claims", ErrTooLarge, len(tok), MaxTokenSize)
 	}
 	return tok, nil
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relayapi/relayapi/server/rai"
-	"github.com/relayapi/relayapi/server/token"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 func newClaims(now time.Time) *token.Claims {

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-const vectorsDir = "../../testdata/vectors"
+const vectorsDir = "../../../testdata/vectors"
 
 // keyFileVector is one entry of testdata/vectors/keyfiles.json, which every
 // SDK reads too.
