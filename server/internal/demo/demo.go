@@ -29,10 +29,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relayapi/relayapi/sdk/go/rai"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
 	"github.com/relayapi/relayapi/server/internal/server"
-	"github.com/relayapi/relayapi/sdk/go/rai"
 )
 
 // Defaults of [Options].

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/apierror"
 	"github.com/relayapi/relayapi/server/internal/store"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 var (

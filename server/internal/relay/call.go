@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/credentials"
 	"github.com/relayapi/relayapi/server/internal/endpoint"
 	"github.com/relayapi/relayapi/server/internal/intake"
@@ -14,7 +15,6 @@ import (
 	"github.com/relayapi/relayapi/server/internal/reqlog"
 	"github.com/relayapi/relayapi/server/internal/store"
 	"github.com/relayapi/relayapi/server/internal/usage"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // call is one admitted request on its way through the proxy: what the

@@ -16,14 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
 	"github.com/relayapi/relayapi/server/internal/provider"
 	"github.com/relayapi/relayapi/server/internal/relay"
 	"github.com/relayapi/relayapi/server/internal/reqlog"
 	"github.com/relayapi/relayapi/server/internal/store/sqlitestore"
-	"github.com/relayapi/relayapi/sdk/go/rai"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // idleRig is a bare relay.Handler (no config: Options.UpstreamIdle has no

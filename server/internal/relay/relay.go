@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/apierror"
 	"github.com/relayapi/relayapi/server/internal/credentials"
 	"github.com/relayapi/relayapi/server/internal/endpoint"
@@ -24,7 +25,6 @@ import (
 	"github.com/relayapi/relayapi/server/internal/retry"
 	"github.com/relayapi/relayapi/server/internal/store"
 	"github.com/relayapi/relayapi/server/internal/tokencache"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // Options configure a Handler. Fields are required unless marked optional.

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 func TestAdminUsageAndRevocation(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // The token budget against a provider that behaves like the real ones

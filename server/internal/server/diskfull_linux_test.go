@@ -4,10 +4,10 @@ import (
 	"os"
 	"testing"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
 	"github.com/relayapi/relayapi/server/internal/testservers"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // A full data volume is a store outage like any other: calls are refused

@@ -28,9 +28,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // cancelBound is how soon a client that leaves must stop the upstream.

@@ -28,11 +28,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/intake"
 	"github.com/relayapi/relayapi/server/internal/server"
-	"github.com/relayapi/relayapi/sdk/go/rai"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // ---------------------------------------------------------------------------

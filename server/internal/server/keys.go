@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/sdk/go/rai"
 	"github.com/relayapi/relayapi/sdk/go/token"
+	"github.com/relayapi/relayapi/server/internal/config"
 )
 
 // DefaultRai is the key file created on a zero-config first start.

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // adminUsage reads a token's usage through the admin API.

@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/mockprovider"
 	"github.com/relayapi/relayapi/server/internal/store"
 	"github.com/relayapi/relayapi/server/internal/store/sqlitestore"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 func TestEveryTokenLocationReachesTheProviderWithTheRealKeyOnly(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/sdk/go/token"
+	"github.com/relayapi/relayapi/server/internal/config"
 )
 
 // A token reaches only what it names (issue 15): the model wherever the

@@ -13,6 +13,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/admin"
 	"github.com/relayapi/relayapi/server/internal/clientip"
 	"github.com/relayapi/relayapi/server/internal/config"
@@ -27,7 +28,6 @@ import (
 	"github.com/relayapi/relayapi/server/internal/retry"
 	"github.com/relayapi/relayapi/server/internal/store"
 	"github.com/relayapi/relayapi/server/internal/upstream"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // Relay is a ready-to-run relay.

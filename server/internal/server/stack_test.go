@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relayapi/relayapi/server/internal/config"
-	"github.com/relayapi/relayapi/server/internal/server"
 	"github.com/relayapi/relayapi/sdk/go/rai"
 	"github.com/relayapi/relayapi/sdk/go/token"
+	"github.com/relayapi/relayapi/server/internal/config"
+	"github.com/relayapi/relayapi/server/internal/server"
 )
 
 // stack is a whole relay (real config, keyring, SQLite store, handlers)

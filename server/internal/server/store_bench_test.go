@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/testservers"
-	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // BenchmarkRelayByStore compares the relay's throughput on each usage

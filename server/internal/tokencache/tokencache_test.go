@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relayapi/relayapi/server/internal/policy"
 	"github.com/relayapi/relayapi/sdk/go/rai"
 	"github.com/relayapi/relayapi/sdk/go/token"
+	"github.com/relayapi/relayapi/server/internal/policy"
 )
 
 func key(i int) Key { return sha256.Sum256([]byte(fmt.Sprint(i))) }
