@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -73,6 +74,12 @@ func FromV1(data []byte) (Config, []string, error) {
 	var old v1Config
 	if err := json.Unmarshal(data, &old); err != nil {
 		return cfg, nil, fmt.Errorf("not a RelayAPI 1.x config: %w", err)
+	}
+	if mixed := currentKeysIn(data); len(mixed) > 0 {
+		// Half-migrated files are refused: reading them as 1.x would drop
+		// the current keys (store, admin key, providers) with a warning.
+		return cfg, nil, fmt.Errorf("the file mixes RelayAPI 1.x sections (server, rate_limit) with current keys (%s): "+
+			"run `relayapi migrate-config` on the 1.x file, or remove the 1.x sections", strings.Join(mixed, ", "))
 	}
 	m := &v1Mapper{cfg: &cfg}
 	m.unknownKeys(data)
@@ -221,4 +228,32 @@ func (m *v1Mapper) unknownKeys(data []byte) {
 		}
 	}
 	walk("", data)
+}
+
+// currentKeysIn lists the keys of data that belong to the current format:
+// top-level keys of Config other than the "log" both formats have, and
+// log.level / log.format.
+func currentKeysIn(data []byte) []string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) != nil {
+		return nil
+	}
+	var found []string
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		name := strings.Split(t.Field(i).Tag.Get("json"), ",")[0]
+		if _, ok := top[name]; ok && name != "log" && name != "-" && name != "" {
+			found = append(found, name)
+		}
+	}
+	var log map[string]json.RawMessage
+	if json.Unmarshal(top["log"], &log) == nil {
+		for _, k := range []string{"level", "format"} {
+			if _, ok := log[k]; ok {
+				found = append(found, "log."+k)
+			}
+		}
+	}
+	sort.Strings(found)
+	return found
 }

@@ -87,6 +87,18 @@ func TestA1xConfigNamesKeysItDoesNotKnowAndRefusesOtherLogDatabases(t *testing.T
 	}
 }
 
+func TestAFileMixing1xSectionsWithCurrentKeysIsRefused(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.json")
+	body := `{"rate_limit":{"burst":5},"admin":{"key":"rak_x"},"store":{"driver":"redis","url":"redis://r"},"log":{"level":"info"}}`
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Load(p, false, nil)
+	if err == nil || !strings.Contains(err.Error(), "admin, log.level, store") || !strings.Contains(err.Error(), "migrate-config") {
+		t.Fatalf("err %v", err)
+	}
+}
+
 func TestTheCurrentFormatIsNotMistakenFor1x(t *testing.T) {
 	if IsV1([]byte(`{"listen":":8840","log":{"level":"info"},"limits":{"global_rps":1}}`)) {
 		t.Fatal("a current config read as 1.x")
