@@ -13,9 +13,10 @@ import (
 )
 
 // TokenUsage is what the relay knows about one token (docs/openapi.yaml,
-// TokenUsage). Pointers are absent values: no limit, never seen.
+// TokenUsage). Pointers are absent values: no limit, never seen. The relay's
+// admin API answers with this very type.
 type TokenUsage struct {
-	ID               string     `json:"jti"`
+	TokenID          string     `json:"jti"`
 	Subject          string     `json:"sub"`
 	Calls            int64      `json:"calls"`
 	MaxCalls         *int64     `json:"max_calls"`
@@ -38,7 +39,9 @@ type TokenPage struct {
 	NextCursor *string      `json:"next_cursor"`
 }
 
-// RequestRecord is one line of the relay's request log.
+// RequestRecord is one line of the relay's request log (docs/openapi.yaml,
+// RequestRecord): never bodies, keys or tokens. The relay's admin API
+// answers with this very type.
 type RequestRecord struct {
 	Time             time.Time `json:"time"`
 	RequestID        string    `json:"request_id"`
@@ -53,7 +56,7 @@ type RequestRecord struct {
 	PromptTokens     int64     `json:"prompt_tokens"`
 	CompletionTokens int64     `json:"completion_tokens"`
 	Estimated        bool      `json:"estimated"`
-	UsageSource      *string   `json:"usage_source"`
+	UsageSource      *string   `json:"usage_source"` // null when nothing was charged
 	BytesIn          int64     `json:"bytes_in"`
 	BytesOut         int64     `json:"bytes_out"`
 	ErrorCode        *string   `json:"error_code"`

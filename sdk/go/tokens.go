@@ -1,8 +1,6 @@
 package relayapi
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,10 +71,6 @@ func (c *Client) CreateToken(req TokenRequest) (*Token, error) {
 	return c.mint(claims)
 }
 
-// Mint encrypts claims as they are, for callers that build token.Claims
-// themselves (the relay's CLI does).
-func (c *Client) Mint(claims *token.Claims) (*Token, error) { return c.mint(claims) }
-
 func (c *Client) mint(claims *token.Claims) (*Token, error) {
 	if err := claims.Validate(); err != nil {
 		return nil, &Error{Code: CodeInvalidArgument, Message: err.Error(), cause: err}
@@ -104,7 +98,7 @@ func (c *Client) claims(req TokenRequest) (*token.Claims, error) {
 		claims.Provider = "openai"
 	}
 	if claims.ID == "" {
-		claims.ID = NewTokenID()
+		claims.ID = token.NewID()
 	}
 	switch {
 	case !req.ExpiresAt.IsZero():
@@ -133,15 +127,6 @@ func (c *Client) claims(req TokenRequest) (*token.Claims, error) {
 		}
 	}
 	return claims, nil
-}
-
-// NewTokenID returns a fresh `jti`: 128 random bits, base64url.
-func NewTokenID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic("relayapi: crypto/rand failed: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // GenerateURL mints a token and returns the base URL of flavor with it, in

@@ -14,8 +14,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -122,7 +120,7 @@ func mint(o options, apiKey string, now time.Time) (*summary, error) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < o.n; i += workers {
-				c := &token.Claims{ID: newTokenID(), ExpiresAt: exp, IssuedAt: now.Unix(),
+				c := &token.Claims{ID: token.NewID(), ExpiresAt: exp, IssuedAt: now.Unix(),
 					Provider: o.provider, APIKey: apiKey, MaxCalls: o.maxCalls}
 				if o.subPrefix != "" {
 					c.Subject = o.subPrefix + strconv.Itoa(i)
@@ -157,16 +155,6 @@ func mint(o options, apiKey string, now time.Time) (*summary, error) {
 	}
 	sum.Seconds = time.Since(start).Seconds()
 	return sum, nil
-}
-
-// newTokenID is a fresh jti as `relayapi token` makes it: 128 random
-// bits, base64url.
-func newTokenID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // writeLines creates path (it must not exist: tokens are never written

@@ -89,7 +89,7 @@ func TestOpenAIGoChatsAndStreamsThroughTheRelayOnAGoMintedToken(t *testing.T) {
 		t.Fatalf("usage %+v %v", usage, err)
 	}
 	page, err := relay.Tokens(ctx, "go-user", relayapi.Page{})
-	if err != nil || len(page.Data) != 1 || page.Data[0].ID != tok.ID {
+	if err != nil || len(page.Data) != 1 || page.Data[0].TokenID != tok.ID {
 		t.Fatalf("tokens of go-user %+v %v", page, err)
 	}
 	if err := relay.Revoke(ctx, tok.ID); err != nil {

@@ -138,11 +138,9 @@ func (s *Server) check() error {
 	if err := s.splitHost(); err != nil {
 		return err
 	}
-	if s.BasePath == "/" {
-		s.BasePath = ""
-	}
-	s.BasePath = strings.TrimSuffix(s.BasePath, "/")
-	if s.BasePath != "" && (!strings.HasPrefix(s.BasePath, "/") || strings.ContainsAny(s.BasePath, "?# ") || strings.Contains(s.BasePath, "//")) {
+	bad := strings.Contains(s.BasePath, "//")
+	s.BasePath = strings.TrimSuffix(s.BasePath, "/") // 1.x wrote "/relayapi/"; "/" is none
+	if s.BasePath != "" && (bad || !strings.HasPrefix(s.BasePath, "/") || strings.ContainsAny(s.BasePath, "?# ")) {
 		return fmt.Errorf("server.base_path must start with / (e.g. /relay)")
 	}
 	return nil

@@ -222,6 +222,19 @@ def start_v1_relay(relayapi_bin: Path, mock_url: str, folder: Path) -> tuple[Pro
         "providers": {"openai": dict(mock), "dashscope": dict(mock)},
         "store": {"driver": "sqlite", "url": ""},
     }
+    proc = start_relay(relayapi_bin, folder, config, rai_path, port, health="/relayapi/health")
+    return proc, rai_path
+
+
+def start_relay(
+    relayapi_bin: Path,
+    folder: Path,
+    config: dict[str, Any],
+    rai_path: Path,
+    port: int,
+    health: str = "/health",
+) -> Process:
+    """``relayapi serve`` on config and one key file, ready when ``health`` answers."""
     config_path = folder / "config.json"
     config_path.write_text(json.dumps(config))
     args = [
@@ -238,11 +251,11 @@ def start_v1_relay(relayapi_bin: Path, mock_url: str, folder: Path) -> tuple[Pro
     ]
     proc = Process(args, folder / "relay.log", clean_env())
     try:
-        proc.wait_http(f"http://127.0.0.1:{port}/relayapi/health")
+        proc.wait_http(f"http://127.0.0.1:{port}{health}")
     except BaseException:
         proc.stop()
         raise
-    return proc, rai_path
+    return proc
 
 
 def mock_requests(mock_url: str, key: str) -> list[dict[str, Any]]:

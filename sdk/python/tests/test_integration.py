@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import openai
 import pytest
 
-from conftest import Process, aes_rai, clean_env, ecc_rai_pair, free_port
+from conftest import aes_rai, clean_env, ecc_rai_pair, free_port, start_relay
 from relayapi import RelayAPI
 
 ADMIN_KEY = "integration-admin-key"
@@ -39,24 +39,9 @@ def relay_server(request, relayapi_bin, mock_provider, tmp_path_factory):
         "admin": {"key": ADMIN_KEY},
         "store": {"driver": "sqlite", "url": ""},
     }
-    config_path = folder / "config.json"
-    config_path.write_text(json.dumps(config))
     port = free_port()
-    args = [
-        str(relayapi_bin),
-        "serve",
-        "--config",
-        str(config_path),
-        "--rai",
-        str(rai_path),
-        "--data",
-        str(folder / "data"),
-        "--listen",
-        f"127.0.0.1:{port}",
-    ]
-    proc = Process(args, folder / "relay.log", clean_env())
+    proc = start_relay(relayapi_bin, folder, config, rai_path, port)
     try:
-        proc.wait_http(f"http://127.0.0.1:{port}/health")
         client = RelayAPI(backend, relay_url=f"http://127.0.0.1:{port}", admin_key=ADMIN_KEY)
         yield SimpleNamespace(
             relay=client, proc=proc, mock_url=mock_provider, backend_rai=folder / "backend.rai"

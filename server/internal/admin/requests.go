@@ -4,30 +4,14 @@ import (
 	"net/http"
 	"time"
 
+	relayapi "github.com/relayapi/relayapi/sdk/go"
 	"github.com/relayapi/relayapi/server/internal/store"
 )
 
 // RequestRecord is one request-log line as JSON (schema RequestRecord in
-// docs/openapi.yaml): never bodies, keys or tokens.
-type RequestRecord struct {
-	Time             time.Time `json:"time"`
-	RequestID        string    `json:"request_id"`
-	TokenID          string    `json:"jti"`
-	Subject          string    `json:"sub"`
-	Provider         string    `json:"provider"`
-	Model            string    `json:"model"`
-	Path             string    `json:"path"`
-	Status           int       `json:"status"`
-	LatencyMS        float64   `json:"latency_ms"`
-	TTFBMS           float64   `json:"ttfb_ms"`
-	PromptTokens     int64     `json:"prompt_tokens"`
-	CompletionTokens int64     `json:"completion_tokens"`
-	Estimated        bool      `json:"estimated"`
-	UsageSource      *string   `json:"usage_source"` // null when nothing was charged
-	BytesIn          int64     `json:"bytes_in"`
-	BytesOut         int64     `json:"bytes_out"`
-	ErrorCode        *string   `json:"error_code"`
-}
+// docs/openapi.yaml), the type the Go SDK reads it into: never bodies,
+// keys or tokens.
+type RequestRecord = relayapi.RequestRecord
 
 // NewRequestRecord converts a store record.
 func NewRequestRecord(r store.Record) RequestRecord {

@@ -2,31 +2,16 @@ package admin
 
 import (
 	"net/http"
-	"time"
 
+	relayapi "github.com/relayapi/relayapi/sdk/go"
 	"github.com/relayapi/relayapi/server/internal/apierror"
 	"github.com/relayapi/relayapi/server/internal/store"
 )
 
 // TokenUsage is the JSON answer about one token (schema TokenUsage in
-// docs/openapi.yaml). Limits of 0 ("none") and unknown times are null.
-type TokenUsage struct {
-	TokenID          string     `json:"jti"`
-	Subject          string     `json:"sub"`
-	Calls            int64      `json:"calls"`
-	MaxCalls         *int64     `json:"max_calls"`
-	Refunds          int64      `json:"refunds"`
-	PromptTokens     int64      `json:"prompt_tokens"`
-	CompletionTokens int64      `json:"completion_tokens"`
-	TokensUsed       int64      `json:"tokens_used"`
-	TokenBudget      *int64     `json:"token_budget"`
-	TokensReserved   int64      `json:"tokens_reserved"`
-	FirstSeen        *time.Time `json:"first_seen"`
-	LastSeen         *time.Time `json:"last_seen"`
-	ExpiresAt        *time.Time `json:"expires_at"`
-	Revoked          bool       `json:"revoked"`
-	LastError        *string    `json:"last_error"`
-}
+// docs/openapi.yaml), the type the Go SDK reads it into. Limits of 0
+// ("none") and unknown times are null.
+type TokenUsage = relayapi.TokenUsage
 
 // NewTokenUsage converts the store's view of a token.
 func NewTokenUsage(u store.Usage) TokenUsage {

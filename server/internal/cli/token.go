@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"strconv"
@@ -98,7 +96,7 @@ func (f *tokenFlags) claims(now time.Time) (*token.Claims, error) {
 	}
 	jti := f.jti
 	if jti == "" {
-		jti = NewTokenID()
+		jti = token.NewID()
 	}
 	apiKey := f.apiKey
 	if apiKey == "" {
@@ -126,15 +124,6 @@ func (f *tokenFlags) claims(now time.Time) (*token.Claims, error) {
 		return nil, usageError{err}
 	}
 	return c, nil
-}
-
-// NewTokenID returns a fresh `jti`: 128 random bits, base64url.
-func NewTokenID() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // parseDuration accepts Go durations plus a "d" (days) suffix.

@@ -1,8 +1,6 @@
 package demo
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -118,11 +116,7 @@ func (s *sessions) session(r *http.Request, scenario, origin string) (*Session, 
 	default:
 		return nil, errBadScenario
 	}
-	id, err := newID()
-	if err != nil {
-		return nil, err
-	}
-	claims.ID = id
+	claims.ID = token.NewID()
 	tok, err := token.Encode(claims, s.key)
 	if err != nil {
 		return nil, err
@@ -154,12 +148,4 @@ func (s *sessions) spend(r *http.Request, baseURL, origin string) error {
 		return fmt.Errorf("spending the token's call failed: the relay answered %d", res.StatusCode)
 	}
 	return nil
-}
-
-func newID() (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }
