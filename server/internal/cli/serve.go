@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -70,6 +71,7 @@ config.json, then defaults. See docs/configuration.md.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			go reloadOnHangup(ctx, relay)
 			return relay.Run(ctx)
 		},
 	}
@@ -79,6 +81,22 @@ config.json, then defaults. See docs/configuration.md.`,
 	fl.StringVar(&dataDir, "data", "", "data directory (SQLite store)")
 	fl.StringVar(&listen, "listen", "", "listen address, e.g. :8840 or 127.0.0.1:8840")
 	return cmd
+}
+
+// reloadOnHangup re-reads the certificate files on each SIGHUP, the
+// signal certbot's and systemd's reload hooks send.
+func reloadOnHangup(ctx context.Context, relay *server.Relay) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			relay.ReloadCertificates()
+		}
+	}
 }
 
 func newLogger(w io.Writer, c config.Log) *slog.Logger {

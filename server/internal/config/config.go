@@ -34,6 +34,8 @@ type Config struct {
 	Timeouts  Timeouts            `json:"timeouts"`
 	CORS      CORS                `json:"cors"`
 	Network   Network             `json:"network"`
+	TLS       TLS                 `json:"tls"`
+	HTTP2     HTTP2               `json:"http2"`
 
 	SubjectLimit SubjectLimit `json:"subject_limit"`
 	Accounting   Accounting   `json:"accounting"`
@@ -221,6 +223,48 @@ type Network struct {
 	TrustedProxies []string `json:"trusted_proxies"`
 }
 
+// TLS makes the relay serve HTTPS itself, from certificate files or with
+// certificates it obtains over ACME for Domains. Off when both are empty.
+type TLS struct {
+	// CertFile and KeyFile are PEM files (the chain, leaf first, and its
+	// key), re-read when they change and on SIGHUP.
+	CertFile string `json:"cert_file"`
+	KeyFile  string `json:"key_file"`
+	// Domains get certificates over ACME (HTTP-01 on RedirectHTTP, or
+	// TLS-ALPN-01 on the HTTPS listener when it is on port 443).
+	Domains       []string `json:"domains"`
+	ACMEDirectory string   `json:"acme_directory"`
+	ACMEEmail     string   `json:"acme_email"`
+	// ACMECAFile lists the roots to trust for a private ACME directory
+	// (step-ca, a test server); empty: the system's.
+	ACMECAFile string `json:"acme_ca_file"`
+	// CacheDir keeps ACME accounts and certificates; empty: data_dir/certs.
+	// Several relays serving one domain share one directory.
+	CacheDir string `json:"cache_dir"`
+	// RedirectHTTP is the address of a plain HTTP listener that answers
+	// ACME HTTP-01 challenges and sends browsers to HTTPS (e.g. ":80").
+	RedirectHTTP string `json:"redirect_http"`
+	// HSTS adds Strict-Transport-Security (two years) to HTTPS answers.
+	HSTS bool `json:"hsts"`
+}
+
+// Enabled says whether the main listener speaks TLS.
+func (t TLS) Enabled() bool { return t.CertFile != "" || len(t.Domains) > 0 }
+
+// LetsEncrypt is the default ACME directory.
+const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
+
+// HTTP2 configures HTTP/2: on for TLS clients (browsers need it for more
+// than six concurrent requests to one origin), and optionally in clear
+// text (h2c, prior knowledge) for load balancers that speak it.
+type HTTP2 struct {
+	Enabled bool `json:"enabled"`
+	H2C     bool `json:"h2c"`
+	// MaxConcurrentStreams bounds the requests in flight on one
+	// connection; a client asking for more gets REFUSED_STREAM.
+	MaxConcurrentStreams int `json:"max_concurrent_streams"`
+}
+
 // Default returns the configuration used when a key is absent.
 func Default() Config {
 	return Config{
@@ -243,6 +287,8 @@ func Default() Config {
 		},
 		CORS:         CORS{AllowedOrigins: []string{"*"}},
 		Network:      Network{TrustedProxies: []string{}},
+		TLS:          TLS{Domains: []string{}, ACMEDirectory: LetsEncrypt},
+		HTTP2:        HTTP2{Enabled: true, MaxConcurrentStreams: 100},
 		SubjectLimit: SubjectLimit{Calls: 0, Window: Duration(24 * time.Hour)},
 		Accounting: Accounting{
 			OnDisconnect: "cancel", DrainTimeout: Duration(2 * time.Minute), LeaseTTL: Duration(time.Minute),
@@ -365,6 +411,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateLimits(bad)
 	c.validateAccounting(bad)
+	c.validateTLS(bad)
 	if c.Metrics.Pprof && c.Metrics.Listen == "" {
 		bad("metrics.pprof", "needs metrics.listen: profiles are never served on the relay's own listener")
 	}
@@ -405,6 +452,63 @@ func (c *Config) validateLimits(bad func(string, string, ...any)) {
 			bad(key, "must be a positive duration")
 		}
 	}
+}
+
+func (c *Config) validateTLS(bad func(string, string, ...any)) {
+	t := c.TLS
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		bad("tls", "cert_file and key_file go together")
+	}
+	if t.CertFile != "" && len(t.Domains) > 0 {
+		bad("tls", "cert_file and domains exclude each other: certificates come from files or from ACME")
+	}
+	for _, d := range t.Domains {
+		if !validDomain(d) {
+			bad("tls.domains", "%q is not a DNS name (no scheme, port, wildcard or IP; at least one dot)", d)
+		}
+	}
+	if len(t.Domains) > 0 {
+		if u, err := url.Parse(t.ACMEDirectory); err != nil || u.Scheme != "https" || u.Host == "" {
+			bad("tls.acme_directory", "%q is not an https URL", t.ACMEDirectory)
+		}
+	}
+	if t.RedirectHTTP != "" && !t.Enabled() {
+		bad("tls.redirect_http", "needs TLS (cert_file or domains): it sends clients to HTTPS")
+	}
+	if t.HSTS && !t.Enabled() {
+		bad("tls.hsts", "needs TLS (cert_file or domains)")
+	}
+	if c.HTTP2.MaxConcurrentStreams < 1 || c.HTTP2.MaxConcurrentStreams > 1000 {
+		bad("http2.max_concurrent_streams", "must be between 1 and 1000")
+	}
+	if c.HTTP2.H2C && t.Enabled() {
+		bad("http2.h2c", "is for a plain listener behind a load balancer; with TLS, HTTP/2 is negotiated")
+	}
+	if c.HTTP2.H2C && !c.HTTP2.Enabled {
+		bad("http2.h2c", "needs http2.enabled")
+	}
+}
+
+// validDomain accepts what an ACME CA issues for over HTTP-01/TLS-ALPN-01:
+// a dotted DNS name, no wildcard, no IP.
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 || !strings.Contains(strings.Trim(d, "."), ".") || strings.HasSuffix(d, ".") {
+		return false
+	}
+	if _, err := netip.ParseAddr(d); err == nil {
+		return false
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (c *Config) validateStore(bad func(string, string, ...any)) {

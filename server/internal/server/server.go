@@ -38,6 +38,7 @@ type Relay struct {
 	reqlog  *requestlog.Writer
 	metrics *metrics.Metrics
 	handler http.Handler
+	tls     *tlsSource // nil: plain HTTP
 	// Ready, if set, receives the bound address once listening.
 	Ready func(addr net.Addr)
 }
@@ -137,8 +138,13 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		RequestLog: writer, MetricsOnMain: cfg.Metrics.Enabled && cfg.Metrics.Listen == "",
 		WriteIdle: cfg.Timeouts.WriteIdle.D(),
 	})
+	tlsSrc, err := newTLSSource(cfg, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	log.Info("relay configured", "providers", providers.Names(), "keys", keys.Len(), "store", cfg.Store.Driver)
-	return &Relay{cfg: cfg, log: log, store: st, reqlog: writer, metrics: m, handler: root}, nil
+	return &Relay{cfg: cfg, log: log, store: st, reqlog: writer, metrics: m, handler: root, tls: tlsSrc}, nil
 }
 
 // newTransport builds the client to the providers: the relay's own
@@ -165,6 +171,13 @@ func newTransport(t config.Timeouts) http.RoundTripper {
 		Proxy:                 http.ProxyFromEnvironment,
 		Fallback:              fallback,
 	}
+}
+
+func (r *Relay) scheme() string {
+	if r.tls != nil {
+		return "https"
+	}
+	return "http"
 }
 
 // Close flushes the request log and releases the store (Run does it
@@ -211,21 +224,26 @@ func (r *Relay) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", r.cfg.Listen, err)
 	}
-	srv := &http.Server{
-		Handler:           r.handler,
-		ReadHeaderTimeout: r.cfg.Timeouts.ReadHeader.D(),
-		ReadTimeout:       r.cfg.Timeouts.Read.D(),
-		IdleTimeout:       r.cfg.Timeouts.Idle.D(),
-		MaxHeaderBytes:    r.cfg.Limits.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(r.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	srv := r.newHTTPServer(ctx)
+	r.startTLSBackground(ctx)
+	stopRedirect, err := r.serveRedirect(ctx, ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
 	}
-	r.log.Info("relay listening", "addr", ln.Addr().String())
+	defer stopRedirect()
+	r.log.Info("relay listening", "addr", ln.Addr().String(), "scheme", r.scheme(), "http2", r.cfg.HTTP2.Enabled, "h2c", r.cfg.HTTP2.H2C)
 	if r.Ready != nil {
 		r.Ready(ln.Addr())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if r.tls != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
