@@ -51,19 +51,50 @@ func TestEnvironmentOverridesEveryKind(t *testing.T) {
 	}
 }
 
+func TestTLSAndHTTP2ComeFromTheEnvironmentToo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(path, []byte(`{}`), 0o600)
+	cfg, _, err := Load(path, false, []string{
+		"RELAYAPI_TLS_DOMAINS=relay.example.com,api.example.com", "RELAYAPI_TLS_ACME_EMAIL=ops@example.com",
+		"RELAYAPI_TLS_REDIRECT_HTTP=:80", "RELAYAPI_HTTP2_MAX_CONCURRENT_STREAMS=50",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.TLS.Enabled() || len(cfg.TLS.Domains) != 2 || cfg.TLS.ACMEDirectory != LetsEncrypt ||
+		cfg.TLS.RedirectHTTP != ":80" || cfg.HTTP2.MaxConcurrentStreams != 50 || !cfg.HTTP2.Enabled {
+		t.Fatalf("%+v %+v", cfg.TLS, cfg.HTTP2)
+	}
+	if Default().TLS.Enabled() {
+		t.Fatal("TLS must be off by default: the first-run command serves plain HTTP on :8840")
+	}
+}
+
 func TestInvalidConfigNamesTheKeyAndTheProblem(t *testing.T) {
 	cases := map[string]string{
-		`{"store":{"driver":"mysql"}}`:                           "store.driver",
-		`{"store":{"driver":"redis"}}`:                           "store.url",
-		`{"providers":{"x":{"base_url":"ftp://h"}}}`:             "providers.x",
-		`{"providers":{"x":{"base_url":"http://h","auth":"q"}}}`: "providers.x",
-		`{"log":{"level":"loud"}}`:                               "log.level",
-		`{"timeouts":{"idle":"0s"}}`:                             "timeouts.idle",
-		`{"timeouts":{"idle":"soon"}}`:                           "duration",
-		`{"network":{"trusted_proxies":["nope"]}}`:               "network.trusted_proxies",
-		`{"limits":{"max_header_bytes":10}}`:                     "limits.max_header_bytes",
-		`{"lissten":":1"}`:                                       "lissten",
-		`{"key_files":[]}`:                                       "key_files",
+		`{"store":{"driver":"mysql"}}`:                                     "store.driver",
+		`{"store":{"driver":"redis"}}`:                                     "store.url",
+		`{"providers":{"x":{"base_url":"ftp://h"}}}`:                       "providers.x",
+		`{"providers":{"x":{"base_url":"http://h","auth":"q"}}}`:           "providers.x",
+		`{"log":{"level":"loud"}}`:                                         "log.level",
+		`{"timeouts":{"idle":"0s"}}`:                                       "timeouts.idle",
+		`{"timeouts":{"idle":"soon"}}`:                                     "duration",
+		`{"network":{"trusted_proxies":["nope"]}}`:                         "network.trusted_proxies",
+		`{"limits":{"max_header_bytes":10}}`:                               "limits.max_header_bytes",
+		`{"lissten":":1"}`:                                                 "lissten",
+		`{"key_files":[]}`:                                                 "key_files",
+		`{"tls":{"cert_file":"c.pem"}}`:                                    "cert_file and key_file go together",
+		`{"tls":{"cert_file":"c","key_file":"k","domains":["a.example"]}}`: "exclude each other",
+		`{"tls":{"domains":["localhost"]}}`:                                "tls.domains",
+		`{"tls":{"domains":["https://a.example"]}}`:                        "tls.domains",
+		`{"tls":{"domains":["*.a.example"]}}`:                              "tls.domains",
+		`{"tls":{"domains":["10.0.0.1"]}}`:                                 "tls.domains",
+		`{"tls":{"domains":["a.example"],"acme_directory":"http://ca"}}`:   "tls.acme_directory",
+		`{"tls":{"redirect_http":":80"}}`:                                  "tls.redirect_http",
+		`{"tls":{"hsts":true}}`:                                            "tls.hsts",
+		`{"http2":{"max_concurrent_streams":0}}`:                           "http2.max_concurrent_streams",
+		`{"http2":{"h2c":true,"enabled":false}}`:                           "http2.h2c",
+		`{"http2":{"h2c":true},"tls":{"cert_file":"c","key_file":"k"}}`:    "http2.h2c",
 	}
 	for body, want := range cases {
 		path := filepath.Join(t.TempDir(), "config.json")

@@ -42,15 +42,30 @@ import (
 // the real http.Server settings (header limit, timeouts) are in force.
 type liveStack struct {
 	*stack
-	addr string // host:port of the relay
+	addr  string // host:port of the relay
+	proto protocol
+	cert  *testCert // the relay's certificate over h2TLS
+	relay *server.Relay
 }
 
 func newLiveStack(t *testing.T, upstream http.Handler, mutate func(*config.Config)) *liveStack {
 	t.Helper()
+	return newLiveStackOver(t, http1, upstream, mutate)
+}
+
+// newLiveStackOver runs the relay for clients speaking proto: plain
+// HTTP/1.1, HTTP/2 over TLS (a fresh test certificate) or h2c.
+func newLiveStackOver(t *testing.T, proto protocol, upstream http.Handler, mutate func(*config.Config)) *liveStack {
+	t.Helper()
+	var tc *testCert
+	if proto == h2TLS {
+		tc = newTestCert(t, t.TempDir(), 1)
+	}
 	s, cfg, keys := prepareStack(t, upstream, func(c *config.Config) {
 		c.Listen = "127.0.0.1:0"
 		c.Upstream.MaxRetries = 0
 		c.Timeouts.Shutdown = config.Duration(2 * time.Second)
+		proto.configure(c, tc)
 		if mutate != nil {
 			mutate(c)
 		}
@@ -83,8 +98,10 @@ func newLiveStack(t *testing.T, upstream http.Handler, mutate func(*config.Confi
 			t.Error("relay did not stop")
 		}
 	})
-	s.url = "http://" + addr.String()
-	return &liveStack{stack: s, addr: addr.String()}
+	s.url = proto.scheme() + "://" + addr.String()
+	s.http = proto.client(tc)
+	t.Cleanup(s.http.CloseIdleConnections)
+	return &liveStack{stack: s, addr: addr.String(), proto: proto, cert: tc, relay: relay}
 }
 
 // seenRequest is what the upstream received, as it received it.

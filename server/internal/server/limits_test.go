@@ -142,7 +142,7 @@ func TestConcurrencySlotIsReleasedWhenTheClientLeaves(t *testing.T) {
 		strings.NewReader(`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
 	req.Header.Set("x-mock-chunk-delay-ms", "200")
 	req.Header.Set("x-mock-chunks", "50")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +368,7 @@ func streamAndLeave(t *testing.T, s *stack, tok string, n int) {
 		strings.NewReader(`{"model":"m","stream":true,"messages":[{"role":"user","content":"a long answer please"}]}`))
 	req.Header.Set("x-mock-chunk-delay-ms", "20")
 	req.Header.Set("x-mock-chunks", "30")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

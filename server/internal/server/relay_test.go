@@ -254,7 +254,7 @@ func TestClientDisconnectCancelsTheUpstreamRequest(t *testing.T) {
 	s := newStack(t, upstream, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "POST", s.url+"/t/"+s.token(nil)+"/v1/chat/completions", strings.NewReader(`{"model":"m","stream":true}`))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,15 @@ type stack struct {
 	upstream *httptest.Server
 	dataDir  string
 	logs     *syncBuffer
+	// http is the client speaking the stack's protocol; nil: the default.
+	http *http.Client
+}
+
+func (s *stack) client() *http.Client {
+	if s.http != nil {
+		return s.http
+	}
+	return http.DefaultClient
 }
 
 type syncBuffer struct {
@@ -164,7 +173,7 @@ func (s *stack) do(method, path string, body string, headers map[string]string) 
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client().Do(req)
 	if err != nil {
 		s.t.Fatal(err)
 	}
