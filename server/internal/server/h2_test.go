@@ -49,7 +49,6 @@ func (g *gatedStream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-
 // openStream starts a streamed call and returns its reader once the first
 // event arrived: the relay passed it on before the upstream finished.
 func openStream(t *testing.T, s *liveStack, ctx context.Context, tok string) (*http.Response, *bufio.Reader) {

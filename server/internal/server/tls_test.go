@@ -111,7 +111,9 @@ func TestThePlainListenerRedirectsReadsAndRefusesWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	_ = json.NewDecoder(post.Body).Decode(&e)
 	post.Body.Close()
 	if post.StatusCode != 400 || e.Error.Code != "bad_request" || !strings.Contains(e.Error.Message, "https://127.0.0.1:"+port) {
