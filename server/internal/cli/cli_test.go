@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/relayapi/relayapi/server/internal/config"
 )
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -89,5 +91,24 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		if code != 0 && strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: stderr not one line: %q", tc.args, stderr)
 		}
+	}
+}
+
+func TestDomainFlagServesHTTPSOnTheStandardPorts(t *testing.T) {
+	cfg := config.Default()
+	applyDomains(&cfg, []string{"relay.example.com"}, false)
+	if cfg.Listen != ":443" || cfg.TLS.RedirectHTTP != ":80" || cfg.TLS.Domains[0] != "relay.example.com" || cfg.Validate() != nil {
+		t.Fatalf("%+v %v", cfg.TLS, cfg.Validate())
+	}
+	cfg = config.Default()
+	cfg.Listen, cfg.TLS.RedirectHTTP = "10.0.0.1:8443", "10.0.0.1:8080"
+	applyDomains(&cfg, []string{"relay.example.com"}, false)
+	if cfg.Listen != "10.0.0.1:8443" || cfg.TLS.RedirectHTTP != "10.0.0.1:8080" {
+		t.Fatalf("configured addresses were overridden: %s %s", cfg.Listen, cfg.TLS.RedirectHTTP)
+	}
+	cfg = config.Default()
+	applyDomains(&cfg, []string{"relay.example.com"}, true) // --listen :8840 given
+	if cfg.Listen != ":8840" {
+		t.Fatalf("--listen was overridden: %s", cfg.Listen)
 	}
 }

@@ -17,16 +17,21 @@ import (
 
 func newServe() *cobra.Command {
 	var configPath, dataDir, listen string
-	var raiPaths []string
+	var raiPaths, domains []string
 	cmd := &cobra.Command{
-		Use:   "serve [--config FILE] [--rai FILE|DIR]... [--data DIR] [--listen ADDR]",
+		Use:   "serve [--config FILE] [--rai FILE|DIR]... [--data DIR] [--listen ADDR] [--domain NAME]...",
 		Short: "Run the relay",
 		Long: `Run the relay.
 
 With no files present it writes a default config.json (with a fresh admin key)
 and a fresh default.rai, keeps usage in SQLite under ./data and listens on
 :8840. Precedence: flags, then RELAYAPI_* environment variables, then
-config.json, then defaults. See docs/configuration.md.`,
+config.json, then defaults. See docs/configuration.md.
+
+--domain NAME serves HTTPS for NAME with a certificate from Let's Encrypt:
+it sets tls.domains, listens on :443 unless told otherwise, and answers
+HTTP on :80 (the ACME challenge, and redirects) unless tls.redirect_http
+is set. The machine must be reachable as NAME on ports 80 and 443.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			created := !cmd.Flags().Changed("config")
 			cfg, wrote, err := config.Load(configPath, created, os.Environ())
@@ -41,6 +46,9 @@ config.json, then defaults. See docs/configuration.md.`,
 			}
 			if cmd.Flags().Changed("rai") {
 				cfg.KeyFiles = raiPaths
+			}
+			if len(domains) > 0 {
+				applyDomains(&cfg, domains, cmd.Flags().Changed("listen"))
 			}
 			if err := cfg.Validate(); err != nil {
 				return err
@@ -80,7 +88,20 @@ config.json, then defaults. See docs/configuration.md.`,
 	fl.StringArrayVar(&raiPaths, "rai", nil, "relay key file or directory of *.rai (repeatable)")
 	fl.StringVar(&dataDir, "data", "", "data directory (SQLite store)")
 	fl.StringVar(&listen, "listen", "", "listen address, e.g. :8840 or 127.0.0.1:8840")
+	fl.StringArrayVar(&domains, "domain", nil, "serve HTTPS for this DNS name with an ACME certificate (repeatable; see above)")
 	return cmd
+}
+
+// applyDomains is --domain: HTTPS on the standard ports with ACME, for a
+// relay on its own machine.
+func applyDomains(cfg *config.Config, domains []string, listenGiven bool) {
+	cfg.TLS.Domains = domains
+	if !listenGiven && cfg.Listen == config.Default().Listen {
+		cfg.Listen = ":443"
+	}
+	if cfg.TLS.RedirectHTTP == "" {
+		cfg.TLS.RedirectHTTP = ":80"
+	}
 }
 
 // reloadOnHangup re-reads the certificate files on each SIGHUP, the
