@@ -140,3 +140,32 @@ func TestHTTP2CanBeTurnedOff(t *testing.T) {
 		t.Fatalf("http2.enabled false still negotiated %s", resp.Proto)
 	}
 }
+
+func TestOnlyModernTLSIsSpoken(t *testing.T) {
+	s := newLiveStackOver(t, h2TLS, mockprovider.New(mockprovider.Options{}), nil)
+	for name, c := range map[string]*tls.Config{
+		"TLS 1.2 CBC":     {MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}},
+		"TLS 1.2 RSA kex": {MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_GCM_SHA256}},
+	} {
+		c.RootCAs, c.ServerName = s.cert.pool, "localhost"
+		c.InsecureSkipVerify = true // the refusal is the server's, not ours
+		conn, err := tls.Dial("tcp", s.addr, c)
+		if err == nil {
+			conn.Close()
+			t.Errorf("%s: handshake succeeded", name)
+			continue
+		}
+		// The relay's alert, not the client declining to offer it.
+		if !strings.Contains(err.Error(), "remote error") {
+			t.Errorf("%s: %v, want the server's refusal", name, err)
+		}
+	}
+	conn, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: s.cert.pool, ServerName: "localhost", MaxVersion: tls.VersionTLS12, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatalf("TLS 1.2 with an AEAD suite: %v", err)
+	}
+	defer conn.Close()
+	if st := conn.ConnectionState(); st.NegotiatedProtocol != "h2" {
+		t.Fatalf("ALPN %q, want h2", st.NegotiatedProtocol)
+	}
+}
