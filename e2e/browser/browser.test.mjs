@@ -5,12 +5,13 @@
 //
 // Needs: /usr/bin/chromium (apt-get install chromium; CHROMIUM_BIN overrides),
 // sdk/js built (npm ci && npm run build), examples/web installed (npm ci), and
-// the Go binaries from RELAYAPI_BIN / MOCKPROVIDER_BIN, else `go build` of ../../server.
+// the Go binaries from RELAYAPI_BIN / MOCKPROVIDER_BIN, else `go build` of ../../server,
+// and the openssl CLI (for the HTTPS relays' test certificate).
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -42,6 +43,8 @@ const WAIT = { timeout: 15_000 };
 const execFileP = promisify(execFile);
 const children = [];
 let work;
+let relayBin;
+let raiFile;
 let userDataDir;
 let context;
 let page;
@@ -135,7 +138,8 @@ before(
     if (!existsSync(join(exampleDir, 'node_modules/openai')))
       throw new Error('install the example first: cd examples/web && npm ci');
     work = await mkdtemp(join(tmpdir(), 'relayapi-browser-'));
-    const [relayBin, mockBin] = await Promise.all([
+    let mockBin;
+    [relayBin, mockBin] = await Promise.all([
       goBinary('relayapi', 'RELAYAPI_BIN'),
       goBinary('mockprovider', 'MOCKPROVIDER_BIN'),
     ]);
@@ -150,8 +154,8 @@ before(
     );
     mockURL = `http://${mock[1]}`;
 
-    const rai = join(work, 'app.rai');
-    await execFileP(relayBin, ['keygen', '--method', 'aes', '--out', rai]);
+    raiFile = join(work, 'app.rai');
+    await execFileP(relayBin, ['keygen', '--method', 'aes', '--out', raiFile]);
     const config = join(work, 'config.json');
     await writeFile(
       config,
@@ -165,14 +169,14 @@ before(
     const relay = await start(
       'relayapi',
       relayBin,
-      ['serve', '--config', config, '--rai', rai, '--data', join(work, 'data'), '--listen', '127.0.0.1:0'],
+      ['serve', '--config', config, '--rai', raiFile, '--data', join(work, 'data'), '--listen', '127.0.0.1:0'],
       { ready: /"msg":"relay listening","addr":"([^"]+)"/ },
     );
     relayURL = `http://${relay[1]}`;
 
     const web = await start('example backend', process.execPath, [join(exampleDir, 'server.mjs')], {
       env: {
-        RELAYAPI_RAI: rai,
+        RELAYAPI_RAI: raiFile,
         RELAYAPI_URL: relayURL,
         RELAYAPI_PROVIDER: 'mock',
         OPENAI_API_KEY: REAL_KEY,
@@ -346,5 +350,192 @@ describe('playground page in Chromium, cross-origin to the relay', () => {
     await page.screenshot({ path: file, fullPage: true });
     assert.ok(existsSync(file));
     t.diagnostic(`screenshot: ${file}`);
+  });
+});
+
+// --- HTTP/2: a dozen streams from one page to one HTTPS relay ----------------------
+
+// Twice Chromium's six HTTP/1.1 connections per origin.
+const STREAMS = 12;
+// Mock controls, passed through by the relays' allow_request_headers: every stream
+// waits 500 ms for its headers (a model's time to first token), then sends 20
+// content chunks 150 ms apart, so a stream lasts ~3.5 s. Over HTTP/1.1 a seventh
+// stream can only start once one has ended, and then it still waits those 500 ms:
+// the control's stall is not a race of milliseconds.
+const SLOW = { 'x-mock-delay-ms': '500', 'x-mock-chunks': '20', 'x-mock-chunk-delay-ms': '150' };
+
+// A throwaway CA and a leaf it signed for 127.0.0.1 and localhost, with the openssl
+// CLI (node:crypto makes keys, not certificates). spki is what Chromium's
+// --ignore-certificate-errors-spki-list takes: base64(SHA-256(leaf's SubjectPublicKeyInfo)).
+async function makeCertificate(dir) {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'];
+  const [caKey, caFile, keyFile, certFile] = ['ca.key', 'ca.pem', 'leaf.key', 'leaf.pem'].map((f) => join(dir, f));
+  await execFileP('openssl', ['req', '-x509', ...ec, '-keyout', caKey, '-out', caFile, '-subj', '/CN=RelayAPI e2e CA']);
+  const leafExtensions = [
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    'basicConstraints=critical,CA:FALSE',
+    'extendedKeyUsage=serverAuth',
+  ].flatMap((e) => ['-addext', e]);
+  await execFileP('openssl', [
+    ...['req', '-x509', ...ec, '-CA', caFile, '-CAkey', caKey, '-keyout', keyFile, '-out', certFile],
+    ...['-subj', '/CN=127.0.0.1', ...leafExtensions],
+  ]);
+  const der = new X509Certificate(await readFile(certFile)).publicKey.export({ type: 'spki', format: 'der' });
+  return { certFile, keyFile, spki: createHash('sha256').update(der).digest('base64') };
+}
+
+// Another relay (same .rai, same mock provider) serving HTTPS from the test certificate.
+async function startHTTPSRelay(name, cert, http2) {
+  const dir = join(work, name);
+  await mkdir(dir);
+  const config = join(dir, 'config.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      providers: { mock: { base_url: mockURL, auth: 'bearer', allow_request_headers: ['x-mock-*'] } },
+      store: { driver: 'sqlite', url: '' },
+      tls: { cert_file: cert.certFile, key_file: cert.keyFile },
+      http2: { enabled: http2 },
+    }),
+  );
+  const relay = await start(
+    `relayapi ${name}`,
+    relayBin,
+    ['serve', '--config', config, '--rai', raiFile, '--data', join(dir, 'data'), '--listen', '127.0.0.1:0'],
+    { ready: /"msg":"relay listening","addr":"([^"]+)","scheme":"https"/ },
+  );
+  return `https://${relay[1]}`;
+}
+
+// The content chunks of a chat completion stream, and whether it ended with [DONE].
+function parseStream(text) {
+  const data = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6));
+  const contents = data.filter((d) => d !== '[DONE]').map((d) => JSON.parse(d).choices[0]?.delta?.content ?? '');
+  return { contentChunks: contents.filter(Boolean).length, done: data.at(-1) === '[DONE]' };
+}
+
+describe('a dozen concurrent streams from one page to one HTTPS relay', () => {
+  let h2Relay;
+  let h1Relay;
+  let tlsDir;
+  let tlsContext;
+  let tlsPage;
+  // Chromium's view of each response (DevTools protocol): "<url> <type>" → its
+  // protocol (ALPN) and connection. Resource timing's nextHopProtocol cannot
+  // tell: the relay sends no Timing-Allow-Origin, so it is "" cross-origin.
+  const responses = new Map();
+
+  before(async () => {
+    const cert = await makeCertificate(await mkdtemp(join(work, 'tls-')));
+    [h2Relay, h1Relay] = await Promise.all([
+      startHTTPSRelay('h2', cert, true),
+      startHTTPSRelay('http1', cert, false),
+    ]);
+    // A browser of its own: it trusts the test certificate (by its key, nothing
+    // else); the playground's browser does not.
+    tlsDir = await mkdtemp(join(tmpdir(), 'relayapi-chromium-tls-'));
+    tlsContext = await chromium.launchPersistentContext(tlsDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${cert.spki}`],
+      timeout: 30_000,
+    });
+    tlsContext.setDefaultTimeout(15_000);
+    tlsPage = tlsContext.pages()[0] ?? (await tlsContext.newPage());
+    const cdp = await tlsContext.newCDPSession(tlsPage);
+    cdp.on('Network.responseReceived', ({ type, response: r }) =>
+      responses.set(`${r.url} ${type}`, { protocol: r.protocol, connection: r.connectionId }),
+    );
+    await cdp.send('Network.enable');
+    await tlsPage.goto(`${pageOrigin}/`);
+  });
+
+  after(async () => {
+    if (tlsContext) await Promise.race([tlsContext.close(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    if (tlsDir) await rm(tlsDir, { recursive: true, force: true });
+  });
+
+  // Mints STREAMS tokens the playground's way (the example backend's /api/session),
+  // then opens that many streaming chat completions at once from the page to
+  // relay and reads them to the end. first and end are ms since the fetches began.
+  async function concurrentStreams(relay) {
+    const sessions = await tlsPage.evaluate(
+      (n) => Promise.all(Array.from({ length: n }, () => fetch('/api/session?scenario=ok').then((r) => r.json()))),
+      STREAMS,
+    );
+    // The backend's base URLs name the plain-HTTP relay; every relay holding the
+    // .rai accepts its tokens.
+    const targets = sessions.map((s) => ({
+      url: `${relay}${new URL(s.baseURL).pathname}/chat/completions`,
+      model: s.model,
+    }));
+    assert.equal(new Set(targets.map((s) => s.url)).size, STREAMS, 'the tokens are not distinct');
+    const streams = await tlsPage.evaluate(
+      ({ targets, headers }) => {
+        const t0 = performance.now();
+        return Promise.all(
+          targets.map(async ({ url, model }, i) => {
+            const res = await fetch(url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...headers },
+              body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: `stream ${i}` }] }),
+            });
+            const reader = res.body.getReader();
+            const decoder = new TextDecoder();
+            let first;
+            let text = '';
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) break;
+              first ??= performance.now() - t0;
+              text += decoder.decode(value, { stream: true });
+            }
+            return { url, status: res.status, first, end: performance.now() - t0, text };
+          }),
+        );
+      },
+      { targets, headers: SLOW },
+    );
+    return streams.map((s) => ({ ...s, ...parseStream(s.text), ...responses.get(`${s.url} Fetch`) }));
+  }
+
+  function checkComplete(streams, protocol) {
+    for (const s of streams) {
+      assert.equal(s.status, 200, s.text);
+      assert.equal(s.protocol, protocol, `Chromium spoke ${s.protocol} to the relay`);
+      assert.equal(s.contentChunks, Number(SLOW['x-mock-chunks']), s.text);
+      assert.ok(s.done, `no [DONE]: ${s.text}`);
+    }
+  }
+
+  // How the streams overlapped, for the diagnostics and the assertions.
+  function summary(streams) {
+    const firsts = streams.map((s) => s.first);
+    const firstEnd = Math.min(...streams.map((s) => s.end));
+    return {
+      startedBeforeFirstEnd: firsts.filter((f) => f < firstEnd).length,
+      text:
+        `first chunks ${Math.round(Math.min(...firsts))}–${Math.round(Math.max(...firsts))} ms, ` +
+        `first stream ended at ${Math.round(firstEnd)} ms, last at ${Math.round(Math.max(...streams.map((s) => s.end)))} ms, ` +
+        `${new Set(streams.map((s) => s.connection)).size} connection(s)`,
+    };
+  }
+
+  it('over HTTP/2 all twelve get their first chunk before any stream ends', async (t) => {
+    const streams = await concurrentStreams(h2Relay);
+    const { startedBeforeFirstEnd, text } = summary(streams);
+    t.diagnostic(`h2: ${text}`);
+    checkComplete(streams, 'h2');
+    assert.equal(startedBeforeFirstEnd, STREAMS, `only ${startedBeforeFirstEnd} streams made progress at once: ${text}`);
+  });
+
+  // The control: the same page and streams against a relay with http2.enabled
+  // false stall at Chromium's six connections, so the assertion above can fail.
+  it('control: over HTTP/1.1 (http2.enabled false) at most six do', async (t) => {
+    const streams = await concurrentStreams(h1Relay);
+    const { startedBeforeFirstEnd, text } = summary(streams);
+    t.diagnostic(`http/1.1: ${text}`);
+    checkComplete(streams, 'http/1.1');
+    assert.ok(startedBeforeFirstEnd <= 6, `${startedBeforeFirstEnd} streams made progress at once: ${text}`);
   });
 });

@@ -74,7 +74,7 @@ func (f *Files) Reload() (changed bool, err error) {
 	f.current.Store(&pair{cert: &cert, certPEM: certPEM, keyPEM: keyPEM})
 	leaf := cert.Leaf
 	f.log.Info("TLS certificate loaded", "file", f.certFile, "subject", leaf.Subject.String(),
-		"dns_names", leaf.DNSNames, "not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
+		"dns_names", leaf.DNSNames, "ip_addresses", leaf.IPAddresses, "not_after", leaf.NotAfter.UTC().Format(time.RFC3339))
 	if time.Now().After(leaf.NotAfter) {
 		f.log.Warn("the TLS certificate has expired: clients will refuse it", "file", f.certFile)
 	}
