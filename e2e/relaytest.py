@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -86,14 +87,15 @@ def build_binaries(out_dir: Path) -> tuple[Path, Path]:
 class Proc:
     """A child process with its output in a log file."""
 
-    def __init__(self, name: str, args: list[str], log_path: Path, cwd: Path | None = None):
+    def __init__(self, name: str, args: list[str], log_path: Path, cwd: Path | None = None,
+                 env: dict[str, str] | None = None):
         self.name = name
         self.args = args
         self.log_path = log_path
         LOG_FILES.append(log_path)
         self._log = open(log_path, "ab")
         self.p = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL, env=env)
         RUNNING.append(self)
 
     def alive(self) -> bool:
@@ -223,9 +225,16 @@ class Relay:
         self.url = ""
         self.starts = 0
 
-    def start(self, timeout: float = 20, port: int | None = None) -> "Relay":
+    def start(self, timeout: float = 20, port: int | None = None, ca_file: Path | None = None) -> "Relay":
+        """Start and wait until ready. A config with TLS (tls.cert_file or
+        tls.domains) makes self.url https: the /health probe then trusts
+        ca_file; without one (ACME, where a handshake may wait for the CA)
+        the relay is ready when it logs that it listens."""
         port = port or free_port()
-        self.url = f"http://127.0.0.1:{port}"
+        tls = self.config.get("tls") or {}
+        https = bool(tls.get("cert_file") or tls.get("domains"))
+        self.url = f"{'https' if https else 'http'}://127.0.0.1:{port}"
+        verify: bool | ssl.SSLContext = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
         args = [str(self.binary), "serve", "--config", str(self.config_path), "--data", str(self.data_dir),
                 "--listen", f"127.0.0.1:{port}"]
         for r in self.rai:
@@ -236,8 +245,10 @@ class Relay:
         def ready() -> bool:
             if not self.proc.alive():
                 raise AssertionError(f"relayapi serve exited with {self.proc.p.returncode}:\n{self.proc.log_tail()}")
+            if https and ca_file is None:
+                return '"msg":"relay listening"' in self.proc.log_path.read_text(errors="replace")
             try:
-                return httpx.get(self.url + self.base_path + "/health", timeout=1).status_code == 200
+                return httpx.get(self.url + self.base_path + "/health", timeout=1, verify=verify).status_code == 200
             except httpx.TransportError:
                 return False
 

@@ -539,6 +539,21 @@ def test_systemd_unit_hardening():
     assert u["Install"]["WantedBy"] == "multi-user.target"
 
 
+def test_systemd_reload_and_https_drop_in():
+    """`systemctl reload` re-reads certificate files; the HTTPS drop-in grants
+    exactly the right to bind :443/:80 and leaves the rest of the hardening."""
+    assert unit()["Service"]["ExecReload"] == "/bin/kill -HUP $MAINPID"
+    cp = configparser.ConfigParser(strict=False, interpolation=None, empty_lines_in_values=False)
+    cp.optionxform = str
+    cp.read_string((DEPLOY / "relayapi-https.conf").read_text())
+    s = cp["Service"]
+    assert s["AmbientCapabilities"] == s["CapabilityBoundingSet"] == "CAP_NET_BIND_SERVICE"
+    assert s["PrivateUsers"] == "no"  # a namespaced capability cannot bind the host's :443
+    env = dict(kv.split("=", 1) for kv in s["Environment"].split())
+    assert env == {"RELAYAPI_LISTEN": ":443", "RELAYAPI_TLS_REDIRECT_HTTP": ":80"}
+    assert set(s) == {"Environment", "AmbientCapabilities", "CapabilityBoundingSet", "PrivateUsers"}
+
+
 @pytest.fixture(scope="module")
 def static_bins(tmp_path_factory) -> tuple[Path, Path]:
     """relayapi and mockprovider built exactly as the Dockerfile builds them."""

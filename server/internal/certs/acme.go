@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -54,10 +55,24 @@ func NewACME(o ACMEOptions) (*ACME, error) {
 	return &ACME{log: o.Log, m: &autocert.Manager{
 		Prompt:     autocert.AcceptTOS,
 		Cache:      autocert.DirCache(o.CacheDir),
-		HostPolicy: autocert.HostWhitelist(o.Domains...),
+		HostPolicy: hostPolicy(o.Domains),
 		Email:      o.Email,
 		Client:     &acme.Client{DirectoryURL: o.Directory, HTTPClient: hc, UserAgent: "relayapi"},
 	}}, nil
+}
+
+// hostPolicy allows exactly the configured names. autocert checks an
+// HTTP-01 request's Host header as sent, and validators may send it with
+// a port (pebble does; RFC 8555 §8.3 allows it), so the port is dropped
+// before the comparison.
+func hostPolicy(domains []string) autocert.HostPolicy {
+	allowed := autocert.HostWhitelist(domains...)
+	return func(ctx context.Context, host string) error {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		return allowed(ctx, host)
+	}
 }
 
 // GetCertificate is the tls.Config hook; it answers TLS-ALPN-01 too.

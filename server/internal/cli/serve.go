@@ -33,6 +33,11 @@ it sets tls.domains, listens on :443 unless told otherwise, and answers
 HTTP on :80 (the ACME challenge, and redirects) unless tls.redirect_http
 is set. The machine must be reachable as NAME on ports 80 and 443.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Taken first: SIGHUP's default action ends the process, and a
+			// `systemctl reload` may come while the store is still opening.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
 			created := !cmd.Flags().Changed("config")
 			cfg, wrote, err := config.Load(configPath, created, os.Environ())
 			if err != nil {
@@ -79,7 +84,7 @@ is set. The machine must be reachable as NAME on ports 80 and 443.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			go reloadOnHangup(ctx, relay)
+			go reloadOnHangup(ctx, hup, relay)
 			return relay.Run(ctx)
 		},
 	}
@@ -106,10 +111,7 @@ func applyDomains(cfg *config.Config, domains []string, listenGiven bool) {
 
 // reloadOnHangup re-reads the certificate files on each SIGHUP, the
 // signal certbot's and systemd's reload hooks send.
-func reloadOnHangup(ctx context.Context, relay *server.Relay) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, relay *server.Relay) {
 	for {
 		select {
 		case <-ctx.Done():

@@ -225,13 +225,14 @@ func (r *Relay) Run(ctx context.Context) error {
 		return fmt.Errorf("listen %s: %w", r.cfg.Listen, err)
 	}
 	srv := r.newHTTPServer(ctx)
-	r.startTLSBackground(ctx)
 	stopRedirect, err := r.serveRedirect(ctx, ln.Addr())
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	defer stopRedirect()
+	// After the redirect listener is up: it answers the HTTP-01 challenges.
+	r.startTLSBackground(ctx)
 	r.log.Info("relay listening", "addr", ln.Addr().String(), "scheme", r.scheme(), "http2", r.cfg.HTTP2.Enabled, "h2c", r.cfg.HTTP2.H2C)
 	if r.Ready != nil {
 		r.Ready(ln.Addr())
