@@ -127,7 +127,7 @@ class TestCA:
         return ssl.create_default_context(cafile=str(self.path))
 
 
-def served_cert(port: int, sni: str = "localhost", verify: ssl.SSLContext | None = None) -> x509.Certificate:
+def served_cert(port: int, sni: str | None = "localhost", verify: ssl.SSLContext | None = None) -> x509.Certificate:
     """The leaf a new TLS handshake with 127.0.0.1:port gets (verified, with
     the name checked against sni, when verify is given)."""
     if verify is None:
@@ -542,6 +542,9 @@ def test_acme_http01(pebble, relay_factory, relay_config, mock, mint, tmp_path):
     with pytest.raises(ssl.SSLError):
         served_cert(port_of(relay), sni="other.test")
     assert "other.test" not in peb.log()
+    # A handshake naming nothing (a health check by IP address) gets the
+    # first domain's certificate rather than a handshake failure.
+    assert served_cert(port_of(relay), sni=None).serial_number == served_cert(port_of(relay), sni=ACME_DOMAIN).serial_number
 
 
 def test_acme_tls_alpn01_then_cache_without_ca(pebble, relay_factory, relay_config, mock, mint, tmp_path):

@@ -29,6 +29,9 @@ type ACMEOptions struct {
 type ACME struct {
 	m   *autocert.Manager
 	log *slog.Logger
+	// defaultName answers handshakes without SNI (a health check by IP
+	// address), which autocert alone refuses.
+	defaultName string
 }
 
 // NewACME prepares the manager; nothing is requested until Prefetch or
@@ -52,7 +55,7 @@ func NewACME(o ACMEOptions) (*ACME, error) {
 	if err := os.MkdirAll(o.CacheDir, 0o700); err != nil {
 		return nil, fmt.Errorf("tls.cache_dir: %w", err)
 	}
-	return &ACME{log: o.Log, m: &autocert.Manager{
+	return &ACME{log: o.Log, defaultName: o.Domains[0], m: &autocert.Manager{
 		Prompt:     autocert.AcceptTOS,
 		Cache:      autocert.DirCache(o.CacheDir),
 		HostPolicy: hostPolicy(o.Domains),
@@ -77,6 +80,11 @@ func hostPolicy(domains []string) autocert.HostPolicy {
 
 // GetCertificate is the tls.Config hook; it answers TLS-ALPN-01 too.
 func (a *ACME) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if hello.ServerName == "" {
+		named := *hello
+		named.ServerName = a.defaultName
+		hello = &named
+	}
 	return a.m.GetCertificate(hello)
 }
 
