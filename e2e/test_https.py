@@ -2,7 +2,8 @@
 from a test CA, reloaded on SIGHUP without dropping streams; the plain
 redirect listener and HSTS; and certificates from a real ACME server,
 pebble (built from the pinned Go module in e2e/acme), over HTTP-01 and
-TLS-ALPN-01, then from the cache with the CA gone.
+TLS-ALPN-01, then from the cache with the CA gone, and shared by two
+relays through Redis (`tls.cache: "store"`).
 
 Environment: PEBBLE_BIN, CHALLTESTSRV_BIN use these binaries instead of
 `go build` in e2e/acme.
@@ -41,6 +42,7 @@ from relaytest import (
     relay_error,
     wait_until,
 )
+from services import RedisServer
 
 PROMPT = "Say hello over TLS"
 MESSAGES = [{"role": "user", "content": PROMPT}]
@@ -462,9 +464,13 @@ def pebble(pebble_bins, ca, tmp_path):
         p.stop()
 
 
-def acme_config(base: dict, peb: Pebble, cache_dir: Path, **extra) -> dict:
+def acme_config(base: dict, peb: Pebble, cache_dir: Path | None, **extra) -> dict:
+    """tls.domains from pebble; cache_dir None leaves tls.cache_dir out
+    (for tls.cache "store", which excludes it)."""
+    if cache_dir is not None:
+        extra["cache_dir"] = str(cache_dir)
     return https_config(base, domains=[ACME_DOMAIN], acme_directory=peb.directory, acme_email="ops@relay.test",
-                        acme_ca_file=str(peb.ca.path), cache_dir=str(cache_dir), **extra)
+                        acme_ca_file=str(peb.ca.path), **extra)
 
 
 def wait_certificate(relay: Relay) -> dict:
@@ -568,3 +574,59 @@ def test_acme_tls_alpn01_then_cache_without_ca(pebble, relay_factory, relay_conf
     assert cached["not_after"] == issued["not_after"]
     assert served_cert(port, sni=ACME_DOMAIN, verify=root).serial_number == leaf.serial_number
     chat_via_domain(relay, root, mint)
+
+
+@pytest.fixture
+def redis_store(tmp_path):
+    r = RedisServer(tmp_path).start()
+    yield r
+    r.stop()
+
+
+def redis_get(redis: RedisServer, key: str) -> bytes:
+    out = subprocess.run(["redis-cli", "-p", str(redis.port), "--no-raw", "EXISTS", key],
+                         capture_output=True, text=True, timeout=10, check=True)
+    if out.stdout.strip() != "(integer) 1":
+        return b""
+    return subprocess.run(["redis-cli", "-p", str(redis.port), "GET", key],
+                          capture_output=True, timeout=10, check=True).stdout
+
+
+def test_acme_certificate_shared_by_two_relays_through_redis(pebble, redis_store, relay_factory, relay_config,
+                                                             mock, mint):
+    """tls.cache "store": relay A obtains the certificate (TLS-ALPN-01) and
+    keeps it, with the ACME account key, in the Redis it shares with relay
+    B. With pebble gone, B starts on an empty data dir and serves the very
+    same certificate from Redis at once, never asking the CA."""
+    port_a, port_b = free_port(), free_port()
+    peb = pebble(http_port=free_port(), tls_port=port_a)
+    cfg = acme_config(dict(relay_config, store={"driver": "redis", "url": redis_store.url}), peb, None, cache="store")
+    a = relay_factory(cfg).start(port=port_a)
+    issued = wait_certificate(a)
+    root = peb.root()
+    leaf = assert_acme_certificate(a, root)
+    chat_via_domain(a, root, mint)
+    assert log_records(a.proc, "ACME cache in the usage store")
+    assert not (a.data_dir / "certs").exists(), "tls.cache \"store\" wrote a cache directory"
+
+    # What Redis holds: the certificate with its key, and the account key.
+    cached = redis_get(redis_store, f"ra:blob:acme/{ACME_DOMAIN}")
+    assert b"PRIVATE KEY" in cached and b"BEGIN CERTIFICATE" in cached, cached[:80]
+    stored_leaf = x509.load_pem_x509_certificates(cached[cached.index(b"-----BEGIN CERTIFICATE"):])[0]
+    assert stored_leaf.serial_number == leaf.serial_number
+    assert b"PRIVATE KEY" in redis_get(redis_store, "ra:blob:acme/acme_account+key")
+
+    peb.stop()
+    b = relay_factory(cfg).start(port=port_b)
+    assert not (b.data_dir / "certs").exists() and b.data_dir != a.data_dir
+    loaded = wait_certificate(b)  # fails on "ACME: no certificate yet"
+    assert loaded["not_after"] == issued["not_after"]
+    assert served_cert(port_b, sni=ACME_DOMAIN, verify=root).serial_number == leaf.serial_number
+    assert served_cert(port_b, sni=None).serial_number == leaf.serial_number
+    chat_via_domain(b, root, mint)
+    # And A still serves it too: one certificate for the domain.
+    assert served_cert(port_a, sni=ACME_DOMAIN, verify=root).serial_number == leaf.serial_number
+    for relay in (a, b):
+        assert not log_records(relay.proc, "ACME: no certificate yet")
+        assert not log_records(relay.proc, "ACME cache:"), "a store read or write failed"
+    assert not (b.data_dir / "certs").exists()

@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
+
+	"github.com/relayapi/relayapi/server/internal/store"
 )
 
 // ACMEOptions configure certificates obtained from an ACME CA.
@@ -22,7 +24,10 @@ type ACMEOptions struct {
 	Email     string
 	CAFile    string // roots for a private directory; empty: the system's
 	CacheDir  string
-	Log       *slog.Logger
+	// Blobs, when set, keep the cache in the usage store (tls.cache
+	// "store"), shared by every relay on it; CacheDir is then unused.
+	Blobs store.Blobs
+	Log   *slog.Logger
 }
 
 // ACME obtains and renews certificates for a fixed list of domains.
@@ -52,12 +57,18 @@ func NewACME(o ACMEOptions) (*ACME, error) {
 			TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		}
 	}
-	if err := os.MkdirAll(o.CacheDir, 0o700); err != nil {
-		return nil, fmt.Errorf("tls.cache_dir: %w", err)
+	var cache autocert.Cache
+	if o.Blobs != nil {
+		cache = NewStoreCache(o.Blobs, o.Log)
+	} else {
+		if err := os.MkdirAll(o.CacheDir, 0o700); err != nil {
+			return nil, fmt.Errorf("tls.cache_dir: %w", err)
+		}
+		cache = autocert.DirCache(o.CacheDir)
 	}
 	return &ACME{log: o.Log, defaultName: o.Domains[0], m: &autocert.Manager{
 		Prompt:     autocert.AcceptTOS,
-		Cache:      autocert.DirCache(o.CacheDir),
+		Cache:      cache,
 		HostPolicy: hostPolicy(o.Domains),
 		Email:      o.Email,
 		Client:     &acme.Client{DirectoryURL: o.Directory, HTTPClient: hc, UserAgent: "relayapi"},

@@ -238,6 +238,10 @@ type TLS struct {
 	// ACMECAFile lists the roots to trust for a private ACME directory
 	// (step-ca, a test server); empty: the system's.
 	ACMECAFile string `json:"acme_ca_file"`
+	// Cache says where the ACME account key and certificates are kept:
+	// "dir" (CacheDir) or "store" (the usage store, store.driver: shared
+	// by every relay on one Redis or PostgreSQL).
+	Cache string `json:"cache"`
 	// CacheDir keeps ACME accounts and certificates; empty: data_dir/certs.
 	// Several relays serving one domain share one directory.
 	CacheDir string `json:"cache_dir"`
@@ -287,7 +291,7 @@ func Default() Config {
 		},
 		CORS:         CORS{AllowedOrigins: []string{"*"}},
 		Network:      Network{TrustedProxies: []string{}},
-		TLS:          TLS{Domains: []string{}, ACMEDirectory: LetsEncrypt},
+		TLS:          TLS{Domains: []string{}, ACMEDirectory: LetsEncrypt, Cache: "dir"},
 		HTTP2:        HTTP2{Enabled: true, MaxConcurrentStreams: 100},
 		SubjectLimit: SubjectLimit{Calls: 0, Window: Duration(24 * time.Hour)},
 		Accounting: Accounting{
@@ -471,6 +475,18 @@ func (c *Config) validateTLS(bad func(string, string, ...any)) {
 		if u, err := url.Parse(t.ACMEDirectory); err != nil || u.Scheme != "https" || u.Host == "" {
 			bad("tls.acme_directory", "%q is not an https URL", t.ACMEDirectory)
 		}
+	}
+	switch t.Cache {
+	case "dir":
+	case "store":
+		if len(t.Domains) == 0 {
+			bad("tls.cache", "\"store\" keeps ACME certificates: it needs tls.domains")
+		}
+		if t.CacheDir != "" {
+			bad("tls.cache_dir", "is unused with tls.cache \"store\" (certificates are kept in store.driver %s)", c.Store.Driver)
+		}
+	default:
+		bad("tls.cache", "%q is not dir or store", t.Cache)
 	}
 	if t.RedirectHTTP != "" && !t.Enabled() {
 		bad("tls.redirect_http", "needs TLS (cert_file or domains): it sends clients to HTTPS")

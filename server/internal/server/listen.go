@@ -15,6 +15,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/apierror"
 	"github.com/relayapi/relayapi/server/internal/certs"
 	"github.com/relayapi/relayapi/server/internal/config"
+	"github.com/relayapi/relayapi/server/internal/store"
 )
 
 // certWatchEvery is how often certificate files are re-read: a renewal
@@ -32,7 +33,9 @@ type tlsSource struct {
 	acme  *certs.ACME
 }
 
-func newTLSSource(cfg config.Config, log *slog.Logger) (*tlsSource, error) {
+// newTLSSource prepares the certificates of the main listener; st is the
+// usage store, which keeps the ACME cache with tls.cache "store".
+func newTLSSource(cfg config.Config, log *slog.Logger, st store.Store) (*tlsSource, error) {
 	t := cfg.TLS
 	switch {
 	case t.CertFile != "":
@@ -42,14 +45,21 @@ func newTLSSource(cfg config.Config, log *slog.Logger) (*tlsSource, error) {
 		}
 		return &tlsSource{files: f}, nil
 	case len(t.Domains) > 0:
-		dir := t.CacheDir
-		if dir == "" {
-			dir = filepath.Join(cfg.DataDir, "certs")
-		}
-		a, err := certs.NewACME(certs.ACMEOptions{
+		o := certs.ACMEOptions{
 			Domains: t.Domains, Directory: t.ACMEDirectory, Email: t.ACMEEmail,
-			CAFile: t.ACMECAFile, CacheDir: dir, Log: log,
-		})
+			CAFile: t.ACMECAFile, CacheDir: t.CacheDir, Log: log,
+		}
+		if t.Cache == "store" {
+			b, ok := store.BlobsOf(st)
+			if !ok {
+				return nil, fmt.Errorf("tls.cache: store.driver %s cannot keep certificates", cfg.Store.Driver)
+			}
+			o.Blobs, o.CacheDir = b, ""
+			log.Info("ACME cache in the usage store, shared by every relay on it", "driver", cfg.Store.Driver)
+		} else if o.CacheDir == "" {
+			o.CacheDir = filepath.Join(cfg.DataDir, "certs")
+		}
+		a, err := certs.NewACME(o)
 		if err != nil {
 			return nil, err
 		}

@@ -138,7 +138,7 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		RequestLog: writer, MetricsOnMain: cfg.Metrics.Enabled && cfg.Metrics.Listen == "",
 		WriteIdle: cfg.Timeouts.WriteIdle.D(),
 	})
-	tlsSrc, err := newTLSSource(cfg, log)
+	tlsSrc, err := newTLSSource(cfg, log, st)
 	if err != nil {
 		st.Close()
 		return nil, err

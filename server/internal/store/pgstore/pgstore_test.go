@@ -34,6 +34,13 @@ func TestPostgres(t *testing.T) {
 	t.Run("LateSettleRacingSweepChargesOnce", func(t *testing.T) { settleRace(t, srv.NewDatabase(t)) })
 	t.Run("LogSurvivesBytesPostgresRejects", func(t *testing.T) { oddBytes(t, srv.NewDatabase(t)) })
 	t.Run("PruneDeletesMoreThanOneBatch", func(t *testing.T) { pruneBatches(t, srv.NewDatabase(t)) })
+	t.Run("BlobsSharedAcrossInstances", func(t *testing.T) {
+		url := srv.NewDatabase(t)
+		a, b := open(t, url), open(t, url)
+		defer a.Close()
+		defer b.Close()
+		storetest.SharedBlobs(t, a, b)
+	})
 }
 
 // pruneBatches: Prune deletes in batches of a few thousand rows, each

@@ -85,6 +85,13 @@ var migrations = []string{
 	`ALTER TABLE relayapi_tokens SET (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 	ALTER TABLE relayapi_leases SET (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02);
 	ALTER TABLE relayapi_subject_windows SET (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.02);`,
+	// Shared blobs (store.Blobs): the ACME account key and certificates
+	// of tls.cache "store", read by every relay on the database.
+	`CREATE TABLE relayapi_blobs (
+		name       text COLLATE "C" PRIMARY KEY,
+		data       bytea NOT NULL,
+		updated_at timestamptz NOT NULL DEFAULT now()
+	);`,
 }
 
 // migrationLock is the advisory lock key ("relayapi" in ASCII) that

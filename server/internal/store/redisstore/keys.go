@@ -30,6 +30,10 @@ import (
 //	ra:exp         zset: ["jti","sub"] -> token exp (Unix s), for Prune
 //	ra:log         stream: the request log of every token (capped)
 //	ra:logged      zset: jti -> time of its newest logged record (Unix ms)
+//
+// Shared blobs (store.Blobs: the ACME cache), no expiry, see blobs.go:
+//
+//	ra:blob:<name> string
 const (
 	tokensKey = "ra:tokens"
 	expKey    = "ra:exp"

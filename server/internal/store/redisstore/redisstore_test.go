@@ -93,3 +93,23 @@ func clusterClient0(t *testing.T, addr string) *redis.ClusterClient {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// Two relays on one Redis share blobs, kept under ra:blob:<name> with no
+// expiry.
+func TestRedisBlobsSharedAcrossInstances(t *testing.T) {
+	url := testservers.Redis(t)
+	a, b := open(t, url), open(t, url)
+	defer a.Close()
+	defer b.Close()
+	storetest.SharedBlobs(t, a, b)
+	if err := a.PutBlob(ctx, "acme/relay.test", []byte("cert")); err != nil {
+		t.Fatal(err)
+	}
+	c := client(t, url)
+	if got := c.Get(ctx, "ra:blob:acme/relay.test").Val(); got != "cert" {
+		t.Fatalf("ra:blob:acme/relay.test holds %q", got)
+	}
+	if ttl := c.PTTL(ctx, "ra:blob:acme/relay.test").Val(); ttl != -1 {
+		t.Fatalf("a blob expires (PTTL %v)", ttl)
+	}
+}

@@ -78,6 +78,14 @@ var migrations = []string{
 	// page at a random place of the file for every new token, a third of
 	// the WAL written per call with many tokens (issue 16).
 	`DROP INDEX IF EXISTS token_usage_subject;`,
+	// Shared blobs (store.Blobs: the ACME cache with tls.cache "store").
+	// A rowid table: values of a few KiB sit in overflow pages, which
+	// WITHOUT ROWID tables handle poorly.
+	`CREATE TABLE blobs (
+		name       TEXT PRIMARY KEY,
+		data       BLOB NOT NULL,
+		updated_at INTEGER NOT NULL
+	);`,
 }
 
 // pageSize is the page size of a new database file. With many tokens, most

@@ -52,6 +52,7 @@ type stmts struct {
 	insertSubject, updateSubject *rawStmt
 	renewLease                   *rawStmt
 	revoke                       *rawStmt
+	putBlob, deleteBlob          *rawStmt
 
 	insertLeases, deleteLeases, insertLogs rowsStmt
 
@@ -93,6 +94,9 @@ func prepare(c driver.Conn) (*stmts, error) {
 INSERT INTO revocations (jti, revoked_at, expires_at)
 VALUES (?, ?, COALESCE((SELECT expires_at FROM token_usage WHERE jti = ?), 0))
 ON CONFLICT (jti) DO NOTHING`},
+		{&s.putBlob, `INSERT INTO blobs (name, data, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`},
+		{&s.deleteBlob, `DELETE FROM blobs WHERE name = ?`},
 		// Pruning goes in steps of at most pruneChunk rows (see prune.go):
 		// the oldest log lines by request_log_time, and the other tables
 		// scanned in key order from where the last step stopped (they

@@ -31,6 +31,9 @@ func Run(t *testing.T, open Open) {
 		"UsageAndTokenListing":                      listing,
 		"RequestLogPagesNewestFirst":                requestLog,
 		"PruneForgetsOldState":                      prune,
+		"BlobsRoundTripReplaceAndDelete":            blobsRoundTrip,
+		"BlobsAreBoundedAndNamesChecked":            blobsBounded,
+		"BlobsUnderConcurrencyAndPrune":             blobsConcurrent,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
