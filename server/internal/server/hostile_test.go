@@ -2,8 +2,10 @@ package server_test
 
 // Hostile input and tampering (issue 8): path tricks, oversized input,
 // odd bodies, header injection, request smuggling, slow clients, bit flips
-// and the timing of token rejection. Requests that Go's HTTP client would
-// normalise or refuse to send are written on raw TCP connections.
+// and the timing of token rejection, over HTTP/1.1 and HTTP/2 (TLS and
+// h2c) alike. Requests that Go's HTTP client would normalise or refuse to
+// send are written on raw TCP connections, or frame by frame for HTTP/2
+// (h2raw_test.go).
 
 import (
 	"bufio"
@@ -27,6 +29,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 
 	"github.com/relayapi/relayapi/sdk/go/rai"
 	"github.com/relayapi/relayapi/sdk/go/token"
@@ -240,8 +245,38 @@ func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool
 // 1. Path tricks
 
 func TestPathTricksNeverLeaveTheProvidersHostOrPrefix(t *testing.T) {
+	for _, proto := range allProtocols {
+		t.Run(string(proto), func(t *testing.T) { testPathTricks(t, proto) })
+	}
+}
+
+// pathTrickAnswer sends target (GET, with an Authorization header when
+// auth is set) as the request line over HTTP/1.1 or as :path over HTTP/2,
+// each time on a fresh connection. Over HTTP/2, refused is set when the
+// protocol layer refused the stream before the relay saw it.
+func pathTrickAnswer(t *testing.T, s *liveStack, target, auth string) (r response, refused bool) {
+	t.Helper()
+	if s.proto == http1 {
+		headers := ""
+		if auth != "" {
+			headers = "Authorization: " + auth + "\r\n"
+		}
+		return roundTrip(t, s.addr, "GET "+target+" HTTP/1.1\r\nHost: relay.example\r\n"+headers+"Connection: close\r\n\r\n"), false
+	}
+	h := dialH2(t, s, h2Options{})
+	var extra []h2Field
+	if auth != "" {
+		extra = append(extra, h2Field{"authorization", auth})
+	}
+	h.request(1, "GET", target, extra, nil, false)
+	st := h.await(1, 5*time.Second)
+	h.close()
+	return response{status: st.status, header: st.header, body: st.body}, st.status == 0
+}
+
+func testPathTricks(t *testing.T, proto protocol) {
 	up := &spy{}
-	s := newLiveStack(t, up, func(c *config.Config) {
+	s := newLiveStackOver(t, proto, up, func(c *config.Config) {
 		// A provider with a path prefix, like DashScope's /compatible-mode.
 		c.Providers["mock"] = config.Provider{BaseURL: c.Providers["mock"].BaseURL + "/compatible-mode", Auth: "bearer", AllowRequestHeaders: mockControls}
 	})
@@ -249,7 +284,7 @@ func TestPathTricksNeverLeaveTheProvidersHostOrPrefix(t *testing.T) {
 	// Paths "/*": these odd paths are no inference endpoints; the point
 	// here is where they go, not whether the default scope allows them.
 	tok := s.token(func(c *token.Claims) { c.Paths = []string{"/*"} })
-	auth := "Authorization: Bearer " + tok + "\r\n"
+	auth := "Bearer " + tok
 	const refused, badToken = "bad_request", "invalid_token"
 	cases := []struct {
 		name, target, headers string
@@ -288,8 +323,15 @@ func TestPathTricksNeverLeaveTheProvidersHostOrPrefix(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			up.reset()
 			target := strings.ReplaceAll(tc.target, "TOK", tok)
-			r := roundTrip(t, s.addr, "GET "+target+" HTTP/1.1\r\nHost: relay.example\r\n"+tc.headers+"Connection: close\r\n\r\n")
+			r, h2Refused := pathTrickAnswer(t, s, target, tc.headers)
 			seen := up.requests()
+			if proto != http1 && tc.code == "http_400" {
+				// A :path that is no URI: HTTP/2 itself refuses the stream.
+				if !h2Refused || len(seen) != 0 {
+					t.Fatalf("got %d %s with %d upstream, want the stream refused", r.status, r.body, len(seen))
+				}
+				return
+			}
 			if tc.code == "http_400" {
 				if r.status != 400 || len(seen) != 0 {
 					t.Fatalf("got %d %s with %d upstream", r.status, r.body, len(seen))
@@ -326,13 +368,24 @@ func TestPathTricksNeverLeaveTheProvidersHostOrPrefix(t *testing.T) {
 // 2. Oversized input
 
 func TestOversizedInputIsRefusedCleanly(t *testing.T) {
+	for _, proto := range allProtocols {
+		t.Run(string(proto), func(t *testing.T) { testOversizedInput(t, proto) })
+	}
+}
+
+// unsized hides a body's length from Go's client: it goes chunked over
+// HTTP/1.1 and as DATA frames without content-length over HTTP/2.
+type unsized struct{ io.Reader }
+
+func testOversizedInput(t *testing.T, proto protocol) {
 	up := &spy{}
-	s := newLiveStack(t, up, func(c *config.Config) {
+	s := newLiveStackOver(t, proto, up, func(c *config.Config) {
 		c.Limits.MaxHeaderBytes = 16 << 10
 		c.Limits.MaxBodyBytes = 4 << 10
+		quickShutdown(c)
 	})
 	tok := s.token(nil)
-	post := "POST /t/" + tok + "/v1/chat/completions HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n"
+	path := "/t/" + tok + "/v1/chat/completions"
 	big := `{"model":"gpt-4o","pad":"` + strings.Repeat("x", 8<<10) + `"}`
 	noUpstream := func(t *testing.T) {
 		t.Helper()
@@ -340,47 +393,42 @@ func TestOversizedInputIsRefusedCleanly(t *testing.T) {
 			t.Fatalf("%d requests reached the provider", n)
 		}
 	}
+	post := func(t *testing.T, body io.Reader) response {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(context.Background(), "POST", s.url+path, body)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := s.client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		wantProto(t, proto, resp)
+		data, _ := io.ReadAll(resp.Body)
+		return response{status: resp.StatusCode, header: resp.Header, body: data}
+	}
 
-	t.Run("header block over max_header_bytes", func(t *testing.T) {
+	if proto == http1 {
+		oversizedHTTP1(t, s, up, tok, big)
+	} else {
+		oversizedHTTP2(t, s, up, tok)
+	}
+	t.Run("body over max_body_bytes with a declared length", func(t *testing.T) {
 		up.reset()
-		c := dialRaw(t, s.addr)
-		c.send(post + "X-Pad: " + strings.Repeat("p", 64<<10) + "\r\nContent-Length: 2\r\n\r\n{}")
-		r, err := c.response()
-		if err != nil || r.status != http.StatusRequestHeaderFieldsTooLarge {
-			t.Fatalf("got %d %v, want 431", r.status, err)
-		}
-		if !c.closedByPeer() {
-			t.Fatal("the connection stayed open after 431")
-		}
-		noUpstream(t)
-		if r := s.do("POST", "/t/"+tok+"/v1/chat/completions", chatBody, nil); r.status != 200 {
-			t.Fatalf("relay unusable afterwards: %d", r.status)
-		}
-	})
-	t.Run("body over max_body_bytes with Content-Length", func(t *testing.T) {
-		up.reset()
-		r := roundTrip(t, s.addr, post+"Content-Length: "+strconv.Itoa(len(big))+"\r\n\r\n"+big)
-		if r.status != 413 || r.code() != "request_too_large" {
+		if r := post(t, strings.NewReader(big)); r.status != 413 || r.code() != "request_too_large" {
 			t.Fatalf("got %d %s", r.status, r.body)
 		}
 		noUpstream(t)
 	})
-	t.Run("body over max_body_bytes chunked", func(t *testing.T) {
+	t.Run("body over max_body_bytes without a declared length", func(t *testing.T) {
 		up.reset()
-		c := dialRaw(t, s.addr)
-		c.send(post + "Transfer-Encoding: chunked\r\n\r\n" + chunked(big, 16))
-		r, err := c.response()
-		if err != nil || r.status != 413 || r.code() != "request_too_large" {
-			t.Fatalf("got %d %s %v", r.status, r.body, err)
-		}
-		if !c.closedByPeer() {
-			t.Fatal("the connection stayed open after an oversized chunked body")
+		if r := post(t, unsized{strings.NewReader(big)}); r.status != 413 || r.code() != "request_too_large" {
+			t.Fatalf("got %d %s", r.status, r.body)
 		}
 		noUpstream(t)
 	})
-	t.Run("chunked body within the limit is re-framed upstream", func(t *testing.T) {
+	t.Run("body without a declared length within the limit is sent upstream with one", func(t *testing.T) {
 		up.reset()
-		r := roundTrip(t, s.addr, post+"Transfer-Encoding: chunked\r\n\r\n"+chunked(chatBody, 3))
+		r := post(t, unsized{strings.NewReader(chatBody)})
 		seen := up.requests()
 		if r.status != 200 || len(seen) != 1 {
 			t.Fatalf("got %d %s, %d upstream", r.status, r.body, len(seen))
@@ -414,7 +462,7 @@ func TestOversizedInputIsRefusedCleanly(t *testing.T) {
 		})
 	}
 
-	t.Run("huge query string", func(t *testing.T) {
+	t.Run("10 KiB query string", func(t *testing.T) {
 		up.reset()
 		q := "q=" + strings.Repeat("a", 10<<10)
 		r := s.do("GET", "/t/"+tok+"/v1/models?"+q, "", nil)
@@ -422,8 +470,63 @@ func TestOversizedInputIsRefusedCleanly(t *testing.T) {
 		if r.status != 200 || len(seen) != 1 || seen[0].URI != "/v1/models?"+q {
 			t.Fatalf("10 KiB query: %d, %d upstream", r.status, len(seen))
 		}
+	})
+}
+
+// oversizedHTTP1 sends what Go's client would not: a header block and a
+// request line over the limit, an oversized chunked body on a connection
+// that must not be reused.
+func oversizedHTTP1(t *testing.T, s *liveStack, up *spy, tok, big string) {
+	post := "POST /t/" + tok + "/v1/chat/completions HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n"
+	noUpstream := func(t *testing.T) {
+		t.Helper()
+		if n := len(up.requests()); n != 0 {
+			t.Fatalf("%d requests reached the provider", n)
+		}
+	}
+	t.Run("header block over max_header_bytes", func(t *testing.T) {
 		up.reset()
-		r = roundTrip(t, s.addr, "GET /t/"+tok+"/v1/models?q="+strings.Repeat("a", 64<<10)+" HTTP/1.1\r\nHost: relay\r\n\r\n")
+		c := dialRaw(t, s.addr)
+		c.send(post + "X-Pad: " + strings.Repeat("p", 64<<10) + "\r\nContent-Length: 2\r\n\r\n{}")
+		r, err := c.response()
+		if err != nil || r.status != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("got %d %v, want 431", r.status, err)
+		}
+		if !c.closedByPeer() {
+			t.Fatal("the connection stayed open after 431")
+		}
+		noUpstream(t)
+		if r := s.do("POST", "/t/"+tok+"/v1/chat/completions", chatBody, nil); r.status != 200 {
+			t.Fatalf("relay unusable afterwards: %d", r.status)
+		}
+	})
+	t.Run("body over max_body_bytes chunked", func(t *testing.T) {
+		up.reset()
+		c := dialRaw(t, s.addr)
+		c.send(post + "Transfer-Encoding: chunked\r\n\r\n" + chunked(big, 16))
+		r, err := c.response()
+		if err != nil || r.status != 413 || r.code() != "request_too_large" {
+			t.Fatalf("got %d %s %v", r.status, r.body, err)
+		}
+		if !c.closedByPeer() {
+			t.Fatal("the connection stayed open after an oversized chunked body")
+		}
+		noUpstream(t)
+	})
+	t.Run("chunked body within the limit is re-framed upstream", func(t *testing.T) {
+		up.reset()
+		r := roundTrip(t, s.addr, post+"Transfer-Encoding: chunked\r\n\r\n"+chunked(chatBody, 3))
+		seen := up.requests()
+		if r.status != 200 || len(seen) != 1 {
+			t.Fatalf("got %d %s, %d upstream", r.status, r.body, len(seen))
+		}
+		if got := seen[0]; string(got.Body) != chatBody || got.ContentLength != int64(len(chatBody)) || len(got.TransferEncoding) != 0 {
+			t.Fatalf("upstream framing: CL %d TE %v body %q", got.ContentLength, got.TransferEncoding, got.Body)
+		}
+	})
+	t.Run("64 KiB query string", func(t *testing.T) {
+		up.reset()
+		r := roundTrip(t, s.addr, "GET /t/"+tok+"/v1/models?q="+strings.Repeat("a", 64<<10)+" HTTP/1.1\r\nHost: relay\r\n\r\n")
 		if r.status != http.StatusRequestHeaderFieldsTooLarge {
 			t.Fatalf("64 KiB query: %d", r.status)
 		}
@@ -431,12 +534,92 @@ func TestOversizedInputIsRefusedCleanly(t *testing.T) {
 	})
 }
 
+// oversizedHTTP2 sends header lists over the limit the relay advertises
+// (SETTINGS_MAX_HEADER_LIST_SIZE), which Go's client refuses to send: a
+// compact one (indexed fields, one HEADERS frame) is answered 431 on its
+// stream; one with a field longer than the limit, or spread over
+// CONTINUATION frames, ends the connection. Either way nothing is
+// forwarded and the relay serves the next client.
+func oversizedHTTP2(t *testing.T, s *liveStack, up *spy, tok string) {
+	path := "/t/" + tok + "/v1/chat/completions"
+	ok := func(t *testing.T) {
+		t.Helper()
+		if n := len(up.requests()); n != 0 {
+			t.Fatalf("%d requests reached the provider", n)
+		}
+		if r := s.do("POST", path, chatBody, nil); r.status != 200 {
+			t.Fatalf("relay unusable afterwards: %d", r.status)
+		}
+		up.reset()
+	}
+	t.Run("header list over max_header_bytes", func(t *testing.T) {
+		up.reset()
+		h := dialH2(t, s, h2Options{})
+		waitUntil(t, 5*time.Second, "the relay's SETTINGS", func() bool { _, ok := h.setting(http2.SettingMaxHeaderListSize); return ok })
+		if limit, _ := h.setting(http2.SettingMaxHeaderListSize); limit < 16<<10 || limit > 20<<10 {
+			t.Fatalf("the relay advertises a header list of %d bytes for max_header_bytes 16 KiB", limit)
+		}
+		// 40 copies of a 1 KiB field: 40 KiB of header list in a few
+		// hundred bytes of HPACK.
+		var pad []h2Field
+		for range 40 {
+			pad = append(pad, h2Field{"x-pad", strings.Repeat("p", 1000)})
+		}
+		h.post(1, path, chatBody, pad...)
+		if r := h.await(1, 5*time.Second); r.status != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("got %+v, want 431", r)
+		}
+		// The connection still serves.
+		h.post(3, path, chatBody)
+		if r := h.await(3, 5*time.Second); r.status != 200 {
+			t.Fatalf("the next stream got %+v", r)
+		}
+		up.reset()
+		ok(t)
+	})
+	for _, tc := range []struct {
+		name  string
+		path  string
+		extra []h2Field
+	}{
+		{"one field over max_header_bytes", path, []h2Field{{"x-pad", strings.Repeat("p", 64<<10)}}},
+		{"64 KiB query string", "/t/" + tok + "/v1/models?q=" + strings.Repeat("a", 64<<10), nil},
+		{"header list over CONTINUATION frames", path, func() (f []h2Field) {
+			for i := range 64 {
+				f = append(f, h2Field{"x-pad-" + strconv.Itoa(i), strings.Repeat("p", 1000)})
+			}
+			return f
+		}()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up.reset()
+			h := dialH2(t, s, h2Options{})
+			h.request(1, "GET", tc.path, tc.extra, nil, false)
+			r := h.await(1, 5*time.Second)
+			switch {
+			case r.status == http.StatusRequestHeaderFieldsTooLarge:
+			case r.status == 0 && h.goAwayFrame() != nil:
+				t.Logf("connection ended: GOAWAY %v", h.goAwayFrame().code)
+			default:
+				t.Fatalf("got %+v, GOAWAY %+v", r, h.goAwayFrame())
+			}
+			ok(t)
+		})
+	}
+}
+
 // ---------------------------------------------------------------------------
 // 3. Bodies: invalid JSON, a model that is not a string, control characters
 
 func TestOddBodiesGetTheDocumentedAnswers(t *testing.T) {
+	for _, proto := range allProtocols {
+		t.Run(string(proto), func(t *testing.T) { testOddBodies(t, proto) })
+	}
+}
+
+func testOddBodies(t *testing.T, proto protocol) {
 	up := &spy{}
-	s := newStack(t, up, nil)
+	s := newLiveStackOver(t, proto, up, nil)
 	free := s.token(nil)
 	restricted := s.token(func(c *token.Claims) { c.Models = []string{"gpt-4o*"} })
 	cases := []struct {
@@ -643,6 +826,110 @@ func TestSmugglingAttemptsYieldAtMostOneUpstreamRequest(t *testing.T) {
 	})
 }
 
+// HTTP/2 counterparts: what an HTTP/2 front end turns into HTTP/1.1
+// request smuggling or header injection when it downgrades (H2.CL, H2.TE,
+// CR/LF in a field, a request line in :path), and malformed header blocks.
+// Each is refused before the provider — a 4xx, a reset stream or a
+// GOAWAY — or forwarded once, exactly as the body and path say.
+func TestHTTP2SmugglingAndInjectionNeverReachTheProvider(t *testing.T) {
+	for _, proto := range []protocol{h2TLS, h2C} {
+		t.Run(string(proto), func(t *testing.T) {
+			up := &spy{}
+			s := newLiveStackOver(t, proto, up, func(c *config.Config) {
+				p := c.Providers["mock"]
+				p.AllowRequestHeaders = append(p.AllowRequestHeaders, "x-note", "te")
+				c.Providers["mock"] = p
+				quickShutdown(c)
+			})
+			upHost := strings.TrimPrefix(s.upstream.URL, "http://")
+			tok := s.token(nil)
+			path := "/t/" + tok + "/v1/chat/completions"
+			smuggled := "POST /t/" + tok + "/v1/smuggled HTTP/1.1\r\nHost: relay\r\nContent-Length: 2\r\n\r\n{}"
+			cl := strconv.Itoa(len(chatBody))
+			json := h2Field{"content-type", "application/json"}
+			// pseudo builds a header block's pseudo-header fields by hand.
+			pseudo := func(method, p string) []h2Field {
+				return []h2Field{{":method", method}, {":scheme", proto.scheme()}, {":authority", s.addr}, {":path", p}}
+			}
+			const refused, once = "refused", "once"
+			cases := []struct {
+				name   string
+				method string    // "" : the fields carry the pseudo-headers
+				path   string    // :path when method is set
+				fields []h2Field // after the pseudo-headers
+				body   string
+				want   string
+			}{
+				{"content-length shorter than the body (H2.CL)", "POST", path, []h2Field{json, {"content-length", "2"}}, chatBody + smuggled, refused},
+				{"content-length longer than the body", "POST", path, []h2Field{json, {"content-length", strconv.Itoa(len(chatBody) + 50)}}, chatBody, refused},
+				{"content-length zero with a body", "POST", path, []h2Field{json, {"content-length", "0"}}, smuggled, refused},
+				{"transfer-encoding chunked (H2.TE)", "POST", path, []h2Field{json, {"transfer-encoding", "chunked"}}, chunked(chatBody, 1) + smuggled, refused},
+				{"two content-lengths that disagree", "POST", path, []h2Field{json, {"content-length", cl}, {"content-length", "2"}}, chatBody, once},
+				{"connection-specific header", "POST", path, []h2Field{json, {"connection", "keep-alive"}}, chatBody, refused},
+				{"te other than trailers", "POST", path, []h2Field{json, {"te", "gzip"}}, chatBody, refused},
+				{"te: trailers", "POST", path, []h2Field{json, {"te", "trailers"}}, chatBody, once},
+				{"CR LF in a header value", "POST", path, []h2Field{json, {"x-note", "a\r\nx-injected: 1"}}, chatBody, refused},
+				{"LF in a header value", "POST", path, []h2Field{json, {"x-note", "a\nx-injected: 1"}}, chatBody, refused},
+				{"NUL in a header value", "POST", path, []h2Field{json, {"x-note", "a\x00b"}}, chatBody, refused},
+				{"CR LF in a header name", "POST", path, []h2Field{json, {"x-note\r\nx-injected", "1"}}, chatBody, refused},
+				{"upper-case header name", "POST", path, []h2Field{json, {"X-Note", "a"}}, chatBody, refused},
+				{"CR LF and a request in :path", "POST", path + " HTTP/1.1\r\nHost: relay\r\n\r\n" + smuggled, []h2Field{json}, chatBody, refused},
+				{"a request line in :path", "POST", path + " HTTP/1.1", []h2Field{json}, chatBody, once},
+				{"encoded CR LF in the path", "POST", path + "%0d%0aX-Injected:%201", []h2Field{json}, chatBody, refused},
+				{"encoded CR LF in the query stays encoded", "POST", path + "?a=%0d%0aX-Injected:%201", []h2Field{json}, chatBody, once},
+				{"pseudo-header after a regular one", "", "", append([]h2Field{json}, pseudo("POST", path)...), chatBody, refused},
+				{"two :path fields", "", "", append(pseudo("POST", path), h2Field{":path", "/t/" + tok + "/v1/smuggled"}, json), chatBody, refused},
+				{"no :path", "", "", append(pseudo("POST", path)[:3], json), chatBody, refused},
+				{"unknown pseudo-header", "", "", append(pseudo("POST", path), h2Field{":protocol", "websocket"}, json), chatBody, refused},
+				{":authority of another host", "", "", append([]h2Field{{":method", "POST"}, {":scheme", proto.scheme()}, {":authority", "evil.example"}, {":path", path}}, json), chatBody, once},
+				{"host header against :authority", "POST", path, []h2Field{json, {"host", "evil.example"}}, chatBody, once},
+				{"TRACE", "TRACE", path, nil, "", refused},
+				{"CONNECT", "", "", []h2Field{{":method", "CONNECT"}, {":authority", "evil.example:443"}}, "", refused},
+			}
+			for _, tc := range cases {
+				t.Run(tc.name, func(t *testing.T) {
+					up.reset()
+					h := dialH2(t, s, h2Options{})
+					var body []byte
+					if tc.body != "" {
+						body = []byte(tc.body)
+					}
+					if err := h.tryRequest(1, tc.method, tc.path, tc.fields, body, false); err != nil {
+						t.Fatalf("write: %v", err)
+					}
+					st := h.await(1, 5*time.Second)
+					seen := up.requests()
+					switch tc.want {
+					case refused:
+						if len(seen) != 0 {
+							t.Fatalf("the provider saw %+v", seen)
+						}
+						if st.status != 0 && st.status < 400 {
+							t.Fatalf("got %d %s, want a refusal", st.status, st.body)
+						}
+						t.Logf("refused: status %d, reset %v (%v), GOAWAY %v", st.status, st.reset, st.code, h.goAwayFrame())
+					case once:
+						if len(seen) > 1 || st.status == 200 && len(seen) != 1 {
+							t.Fatalf("got %d; the provider saw %d requests", st.status, len(seen))
+						}
+						for _, got := range seen {
+							if !strings.HasPrefix(got.URI, "/v1/chat/completions") || strings.ContainsAny(got.URI, " \r\n") ||
+								string(got.Body) != chatBody || got.ContentLength != int64(len(chatBody)) || len(got.TransferEncoding) != 0 ||
+								got.Host != upHost || got.Header.Get("X-Injected") != "" {
+								t.Fatalf("the provider saw %s %q Host %q CL %d TE %v body %q", got.Method, got.URI, got.Host, got.ContentLength, got.TransferEncoding, got.Body)
+							}
+						}
+						t.Logf("status %d, forwarded %d", st.status, len(seen))
+					}
+				})
+			}
+			if r := s.do("POST", path, chatBody, nil); r.status != 200 {
+				t.Fatalf("relay unusable afterwards: %d", r.status)
+			}
+		})
+	}
+}
+
 // ---------------------------------------------------------------------------
 // 6. Slow clients
 
@@ -699,6 +986,288 @@ dripping:
 	}
 	if n := len(up.requests()); n != 1 {
 		t.Fatalf("%d upstream requests, want only the normal client's", n)
+	}
+}
+
+// HTTP/2 counterparts: a connection that stops before its first request —
+// after connecting, after the preface, after SETTINGS, half-way through a
+// header block, or in a header block that never ends — is closed by the
+// TLS handshake deadline (read_header) or the idle timeout; a request
+// whose body never comes ends at timeouts.read. All of them at once leave
+// the relay serving others, and none reaches the provider.
+func TestSlowHTTP2ClientsAreCutWhileOthersAreServed(t *testing.T) {
+	t.Parallel() // waits, mostly: alongside the other waiting tests
+	for _, proto := range []protocol{h2TLS, h2C} {
+		t.Run(string(proto), func(t *testing.T) {
+			t.Parallel()
+			up := &spy{}
+			const readHeader, idle, read = 300 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond
+			s := newLiveStackOver(t, proto, up, func(c *config.Config) {
+				c.Timeouts.ReadHeader = config.Duration(readHeader)
+				c.Timeouts.Idle = config.Duration(idle)
+				c.Timeouts.Read = config.Duration(read)
+			})
+			tok := s.token(nil)
+			start := time.Now()
+
+			// Nothing at all after connecting: no TLS ClientHello, or no
+			// HTTP/2 preface in clear text.
+			silent, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { silent.Close() })
+			_ = silent.SetDeadline(time.Now().Add(10 * time.Second))
+			silentEnd := make(chan time.Duration, 1)
+			go func() {
+				_, _ = io.Copy(io.Discard, silent) // to EOF or reset
+				silentEnd <- time.Since(start)
+			}()
+			// The preface, and not even SETTINGS.
+			preface := dialH2(t, s, h2Options{noSettings: true})
+			// SETTINGS, and no request.
+			settled := dialH2(t, s, h2Options{})
+			// A HEADERS frame without END_HEADERS, and no CONTINUATION.
+			partial := dialH2(t, s, h2Options{quiet: true})
+			if err := partial.write(func(fr *http2.Framer) error {
+				block := partial.block("POST", "/t/"+tok+"/v1/chat/completions", []h2Field{{"content-type", "application/json"}})
+				return fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block[:len(block)/2]})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			// A header block that never ends: empty CONTINUATION frames,
+			// as fast as the relay reads them.
+			endless := dialH2(t, s, h2Options{quiet: true})
+			if err := endless.write(func(fr *http2.Framer) error {
+				block := endless.block("POST", "/t/"+tok+"/v1/chat/completions", nil)
+				return fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				for err := error(nil); err == nil && !endless.closed() && time.Since(start) < 10*time.Second; {
+					err = endless.write(func(fr *http2.Framer) error {
+						for range 256 {
+							if err := fr.WriteContinuation(1, false, nil); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+				}
+			}()
+			// A whole header block declaring a body that never comes.
+			bodiless := dialH2(t, s, h2Options{})
+			bodiless.request(1, "POST", "/t/"+tok+"/v1/chat/completions",
+				[]h2Field{{"content-type", "application/json"}, {"content-length", "100"}}, nil, true)
+
+			// Meanwhile an ordinary client is served.
+			if r := s.do("POST", "/t/"+tok+"/v1/chat/completions", chatBody, nil); r.status != 200 {
+				t.Fatalf("an ordinary client got %d while the slow ones held their connections", r.status)
+			}
+			if n := len(up.requests()); n != 1 {
+				t.Fatalf("%d upstream requests, want the ordinary client's alone", n)
+			}
+
+			within := func(what string, got, lo, hi time.Duration) {
+				t.Helper()
+				t.Logf("%s: %v", what, got)
+				if got < lo || got > hi {
+					t.Errorf("%s after %v, want between %v and %v", what, got, lo, hi)
+				}
+			}
+			select {
+			case d := <-silentEnd:
+				within("a silent connection was closed", d, readHeader*8/10, readHeader+2*time.Second)
+			case <-time.After(10 * time.Second):
+				t.Fatal("a silent connection stayed open")
+			}
+			// The idle timeout sends GOAWAY; the connection closes a second
+			// later (Go's grace for frames in flight), or at the 2 s Go
+			// allows for the first SETTINGS.
+			for _, c := range []struct {
+				name string
+				h    *h2Conn
+			}{
+				{"a preface without SETTINGS", preface}, {"a connection without a request", settled},
+				{"a header block left unfinished", partial}, {"a header block of empty CONTINUATION frames", endless},
+			} {
+				ended := c.h.awaitClose(10 * time.Second)
+				within(c.name+" was closed", ended.Sub(start), idle*8/10, idle+3*time.Second)
+			}
+			// The body's read deadline ends the request: an error answer or a
+			// reset, never a call.
+			st := bodiless.await(1, 10*time.Second)
+			within("a body that never came was given up", time.Since(start), read*8/10, read+3*time.Second)
+			if st.status == 200 || !st.reset && st.status == 0 {
+				t.Fatalf("the request whose body never came got %+v", st)
+			}
+			if n := len(up.requests()); n != 1 {
+				t.Fatalf("%d upstream requests, want the ordinary client's alone", n)
+			}
+		})
+	}
+}
+
+// A CONTINUATION flood (CVE-2024-27316 class): a header block that never
+// ends. Frames that carry header bytes past the limit end the connection
+// at once, without the relay buffering them, and the relay serves others.
+// (Empty ones, which cost it nothing to skip, last until the idle
+// timeout: TestSlowHTTP2ClientsAreCutWhileOthersAreServed.)
+func TestAContinuationFloodEndsTheConnectionWithBoundedMemory(t *testing.T) {
+	for _, proto := range []protocol{h2TLS, h2C} {
+		t.Run(string(proto), func(t *testing.T) {
+			up := &spy{}
+			s := newLiveStackOver(t, proto, up, func(c *config.Config) {
+				c.Limits.MaxHeaderBytes = 16 << 10
+				quickShutdown(c)
+			})
+			path := "/t/" + s.token(nil) + "/v1/chat/completions"
+			// Up to 64 MiB of never-indexed 1 KiB fields, in 16 KiB frames.
+			h := dialH2(t, s, h2Options{quiet: true})
+			var fields bytes.Buffer
+			enc := hpack.NewEncoder(&fields)
+			for i := 0; fields.Len() < 16<<10; i++ {
+				_ = enc.WriteField(hpack.HeaderField{Name: "x-flood-" + strconv.Itoa(i%100), Value: strings.Repeat("f", 1000), Sensitive: true})
+			}
+			frag := fields.Bytes()[:16<<10]
+			before := heapInUse()
+			sent, err := 0, h.write(func(fr *http2.Framer) error {
+				return fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: h.block("POST", path, nil)})
+			})
+			for ; err == nil && sent < 64<<20 && !h.closed() && h.goAwayFrame() == nil; sent += len(frag) {
+				err = h.write(func(fr *http2.Framer) error { return fr.WriteContinuation(1, false, frag) })
+			}
+			waitUntil(t, 10*time.Second, "the relay to end the connection", func() bool { return h.goAwayFrame() != nil || h.closed() })
+			growth := int64(heapInUse()) - int64(before)
+			t.Logf("the relay ended the connection (GOAWAY %v) once %d KiB of CONTINUATION frames were sent (last write: %v); heap grew by %.2f MiB",
+				h.goAwayFrame(), sent>>10, err, float64(growth)/(1<<20))
+			if sent >= 64<<20 {
+				t.Fatal("the relay read a 64 MiB header block")
+			}
+			if g := h.goAwayFrame(); g != nil && g.code == http2.ErrCodeNo {
+				t.Fatalf("GOAWAY %v for a header block over the limit", g.code)
+			}
+			if growth > 4<<20 {
+				t.Fatalf("heap grew by %d bytes during a CONTINUATION flood", growth)
+			}
+			if r := s.do("POST", path, chatBody, nil); r.status != 200 {
+				t.Fatalf("relay unusable afterwards: %d", r.status)
+			}
+			if n := len(up.requests()); n != 1 {
+				t.Fatalf("%d upstream requests, want the ordinary client's alone", n)
+			}
+		})
+	}
+}
+
+// http2.max_concurrent_streams is advertised in SETTINGS and enforced:
+// streams past it are reset (REFUSED_STREAM, or PROTOCOL_ERROR once the
+// client acknowledged the setting) and never reach the provider; the
+// connection serves again once its streams end.
+func TestStreamsPastMaxConcurrentStreamsAreRefusedAndNeverForwarded(t *testing.T) {
+	const limit = 4
+	for _, proto := range []protocol{h2TLS, h2C} {
+		t.Run(string(proto), func(t *testing.T) {
+			up := newHoldingUpstream()
+			s := newLiveStackOver(t, proto, up, func(c *config.Config) { c.HTTP2.MaxConcurrentStreams = limit })
+			t.Cleanup(func() { close(up.stop) })
+			tok := s.token(nil)
+			path := "/t/" + tok + "/v1/chat/completions"
+			h := dialH2(t, s, h2Options{})
+			waitUntil(t, 5*time.Second, "the relay's SETTINGS", func() bool {
+				_, ok := h.setting(http2.SettingMaxConcurrentStreams)
+				return ok
+			})
+			if n, _ := h.setting(http2.SettingMaxConcurrentStreams); n != limit {
+				t.Fatalf("the relay advertises %d concurrent streams, configured %d", n, limit)
+			}
+			for id := uint32(1); id < 2*limit; id += 2 {
+				h.post(id, path, chatBody, h2Field{"x-mock-hold", "1"})
+			}
+			waitUntil(t, 5*time.Second, "the streams within the limit to reach the provider", func() bool { return up.inFlight.Load() == limit })
+			for id := uint32(2*limit + 1); id < 4*limit; id += 2 {
+				h.post(id, path, chatBody, h2Field{"x-mock-hold", "1"})
+				st := h.await(id, 5*time.Second)
+				if !st.reset || st.code != http2.ErrCodeRefusedStream && st.code != http2.ErrCodeProtocol {
+					t.Fatalf("stream %d past the limit: %+v, want it reset", id, st)
+				}
+			}
+			// Another client, on its own connection, is served meanwhile.
+			if r := s.do("POST", path, chatBody, nil); r.status != 200 {
+				t.Fatalf("another client got %d", r.status)
+			}
+			if seen, _ := up.counts(realKey); seen != limit || up.inFlight.Load() != limit {
+				t.Fatalf("the provider saw %d requests (%d in flight), want the %d within the limit", seen, up.inFlight.Load(), limit)
+			}
+			// Once the held streams end, the connection serves again.
+			if err := h.write(func(fr *http2.Framer) error {
+				for id := uint32(1); id < 2*limit; id += 2 {
+					if err := fr.WriteRSTStream(id, http2.ErrCodeCancel); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, 5*time.Second, "the reset streams' provider requests to be cancelled", func() bool { return up.inFlight.Load() == 0 })
+			id := uint32(4*limit + 1)
+			h.post(id, path, chatBody)
+			if st := h.await(id, 5*time.Second); st.status != 200 {
+				t.Fatalf("after the held streams ended, a new one got %+v", st)
+			}
+		})
+	}
+}
+
+// An idle connection is closed after timeouts.idle, over every protocol
+// (HTTP/2 says GOAWAY first).
+func TestIdleConnectionsAreClosedAfterTheIdleTimeout(t *testing.T) {
+	t.Parallel() // waits, mostly: alongside the other waiting tests
+	const idle = 500 * time.Millisecond
+	for _, proto := range allProtocols {
+		t.Run(string(proto), func(t *testing.T) {
+			t.Parallel()
+			s := newLiveStackOver(t, proto, &spy{}, func(c *config.Config) { c.Timeouts.Idle = config.Duration(idle) })
+			var served time.Time
+			var closed time.Time
+			if proto == http1 {
+				c := dialRaw(t, s.addr)
+				c.send("GET /health HTTP/1.1\r\nHost: relay\r\n\r\n")
+				if r, err := c.response(); err != nil || r.status != 200 {
+					t.Fatalf("got %d %v", r.status, err)
+				}
+				served = time.Now()
+				if _, err := io.Copy(io.Discard, c.br); err != nil {
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() {
+						t.Fatal("the idle connection stayed open")
+					}
+				}
+				closed = time.Now()
+			} else {
+				h := dialH2(t, s, h2Options{})
+				h.request(1, "GET", "/health", nil, nil, false)
+				if st := h.await(1, 5*time.Second); st.status != 200 {
+					t.Fatalf("got %+v", st)
+				}
+				served = time.Now()
+				closed = h.awaitClose(10 * time.Second)
+				g := h.goAwayFrame()
+				if g == nil || g.code != http2.ErrCodeNo || g.lastStream != 1 {
+					t.Fatalf("GOAWAY %+v, want NO_ERROR after stream 1", g)
+				}
+				if d := g.at.Sub(served); d < idle*8/10 || d > idle+time.Second {
+					t.Fatalf("GOAWAY %v after the last answer, want about %v", d, idle)
+				}
+			}
+			d := closed.Sub(served)
+			t.Logf("closed %v after the last answer", d)
+			if d < idle*8/10 || d > idle+3*time.Second {
+				t.Fatalf("the idle connection was closed %v after its last answer, want about %v", d, idle)
+			}
+		})
 	}
 }
 
@@ -789,24 +1358,51 @@ func heapInUse() uint64 {
 	return m.HeapInuse
 }
 
+// stalledH2Client sends a streaming request on a raw HTTP/2 connection
+// that never returns flow-control credit: the relay may send the first
+// 64 KiB (the initial window), then nothing more.
+func stalledH2Client(t *testing.T, s *liveStack, tok string) *h2Conn {
+	t.Helper()
+	h := dialH2(t, s, h2Options{noWindowUpdates: true})
+	h.post(1, "/t/"+tok+"/v1/chat/completions", `{"model":"gpt-4o","stream":true}`)
+	waitUntil(t, 10*time.Second, "the stream to start", func() bool {
+		st := h.snapshot(1)
+		return st.status != 0 || st.reset || h.closed()
+	})
+	if st := h.snapshot(1); st.status != 200 {
+		t.Fatalf("stream did not start: %+v", st)
+	}
+	return h
+}
+
 func TestSlowReaderKeepsMemoryBoundedAndItsDepartureCancelsTheUpstream(t *testing.T) {
 	const size = 50 << 20
 	for _, tc := range []struct {
+		proto       protocol
 		contentType string
 		maxGrowth   int64
 	}{
 		// A stream is relayed through fixed buffers.
-		{"text/event-stream", 8 << 20},
+		{http1, "text/event-stream", 8 << 20},
 		// A plain body is also copied, up to 8 MiB, for its usage numbers
 		// (relay's maxJSONUsageBody); the bound allows that copy's growth.
-		{"application/json", 24 << 20},
+		{http1, "application/json", 24 << 20},
+		// Over HTTP/2 the stalled reader withholds flow-control credit.
+		{h2TLS, "text/event-stream", 8 << 20},
+		{h2C, "text/event-stream", 8 << 20},
 	} {
-		t.Run(tc.contentType, func(t *testing.T) {
+		t.Run(string(tc.proto)+"/"+tc.contentType, func(t *testing.T) {
 			u := newStreamingUpstream(size, tc.contentType)
-			s := newLiveStack(t, u, nil)
+			s := newLiveStackOver(t, tc.proto, u, nil)
 			tok := s.token(nil)
 			before := heapInUse()
-			c := stalledClient(t, s.addr, tok, 64<<10)
+			var leave func() // the stalled client's
+			if tc.proto == http1 {
+				c := stalledClient(t, s.addr, tok, 64<<10)
+				leave = func() { c.c.Close() }
+			} else {
+				leave = stalledH2Client(t, s, tok).close
+			}
 			written := waitStalled(t, u)
 			growth := int64(heapInUse()) - int64(before)
 			t.Logf("upstream wrote %.1f MiB of %d MiB before being held back; heap in use grew by %.2f MiB",
@@ -817,7 +1413,7 @@ func TestSlowReaderKeepsMemoryBoundedAndItsDepartureCancelsTheUpstream(t *testin
 			if growth > tc.maxGrowth {
 				t.Fatalf("heap grew by %d bytes while a client stalled on a %d-byte response", growth, size)
 			}
-			c.c.Close()
+			leave()
 			select {
 			case <-u.cancelled:
 			case <-time.After(2 * time.Second):
@@ -827,10 +1423,53 @@ func TestSlowReaderKeepsMemoryBoundedAndItsDepartureCancelsTheUpstream(t *testin
 	}
 }
 
+// steadyStream is a slow but steady event stream: 15 events 100 ms apart,
+// 1.5 s in all, 5× a write_idle of 300 ms.
+func steadyStream(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for i := range 15 {
+		fmt.Fprintf(w, "data: {\"n\":%d}\n\n", i)
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+		}
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+}
+
+// readSteady reads a steady stream (x-mock-steady) through the stack's
+// client, and says what went wrong unless it arrived whole.
+func readSteady(s *liveStack, tok string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", s.url+"/t/"+tok+"/v1/chat/completions", strings.NewReader(`{"model":"m","stream":true}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Mock-Steady", "1")
+	resp, err := s.client().Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != s.proto.major() {
+		return fmt.Errorf("answered over %s", resp.Proto)
+	}
+	all, err := io.ReadAll(resp.Body)
+	if err != nil || !strings.Contains(string(all), `"n":14`) || !strings.HasSuffix(string(all), "data: [DONE]\n\n") {
+		return fmt.Errorf("the stream was cut: %v %q", err, all)
+	}
+	return nil
+}
+
 func TestStalledReaderIsDroppedButHealthyLongStreamsAreNot(t *testing.T) {
+	t.Parallel() // waits, mostly: alongside the other waiting tests
 	shortWriteIdle := func(c *config.Config) { c.Timeouts.WriteIdle = config.Duration(300 * time.Millisecond) }
 
-	t.Run("a reader that stalls with the connection open is dropped", func(t *testing.T) {
+	t.Run("http1: a reader that stalls with the connection open is dropped", func(t *testing.T) {
+		t.Parallel()
 		u := newStreamingUpstream(0, "text/event-stream") // never ends
 		s := newLiveStack(t, u, shortWriteIdle)
 		// The client reads 64 KiB, then neither reads nor leaves (its
@@ -849,33 +1488,66 @@ func TestStalledReaderIsDroppedButHealthyLongStreamsAreNot(t *testing.T) {
 			return strings.Contains(s.logs.String(), `"msg":"request"`)
 		})
 	})
-	t.Run("a slow but steady stream outlives the idle timeout many times", func(t *testing.T) {
-		upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			tick := time.NewTicker(100 * time.Millisecond)
-			defer tick.Stop()
-			for i := range 15 { // 1.5 s in all, 5× the idle timeout
-				fmt.Fprintf(w, "data: {\"n\":%d}\n\n", i)
-				w.(http.Flusher).Flush()
+	// Over HTTP/2 a reader stalls two ways: it keeps reading the socket but
+	// returns no flow-control credit (the relay's write waits on the
+	// stream's window), or it stops reading altogether (the connection's
+	// writes back up). Either way the stream ends after write_idle, while a
+	// steady stream on another connection runs to its end meanwhile.
+	for _, proto := range []protocol{h2TLS, h2C} {
+		for _, stall := range []struct {
+			name string
+			opts h2Options
+		}{
+			{"withholds flow-control credit", h2Options{noWindowUpdates: true}},
+			{"stops reading its socket", h2Options{noRead: true, connWindow: 1 << 30,
+				settings: []http2.Setting{{ID: http2.SettingInitialWindowSize, Val: 1 << 30}}}},
+		} {
+			t.Run(string(proto)+": a reader that "+stall.name+" is dropped, a steady stream is not", func(t *testing.T) {
+				t.Parallel()
+				flood := newStreamingUpstream(0, "text/event-stream") // never ends
+				up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Header.Get("X-Mock-Steady") != "" {
+						steadyStream(w, r)
+						return
+					}
+					flood.ServeHTTP(w, r)
+				})
+				s := newLiveStackOver(t, proto, up, shortWriteIdle)
+				tok := s.token(nil)
+				healthy := make(chan error, 1)
+				go func() { healthy <- readSteady(s, tok) }()
+				h := dialH2(t, s, stall.opts)
+				h.post(1, "/t/"+tok+"/v1/chat/completions", `{"model":"gpt-4o","stream":true}`)
+				// Over TLS, a peer that stopped reading also holds up the
+				// close_notify alert crypto/tls sends on closing, for up to
+				// 5 s, before the relay's HTTP/2 server ends its streams.
+				start := time.Now()
 				select {
-				case <-r.Context().Done():
-					return
-				case <-tick.C:
+				case <-flood.cancelled:
+					t.Logf("the upstream request was cancelled after %v", time.Since(start))
+				case <-time.After(10 * time.Second):
+					t.Fatal("the stalled reader still holds its upstream stream")
 				}
+				if !stall.opts.noRead {
+					if st := h.await(1, 5*time.Second); st.status != 200 || !st.reset || st.ended {
+						t.Fatalf("the stalled stream: %+v, want it started and then reset", st)
+					}
+				}
+				if err := <-healthy; err != nil {
+					t.Fatalf("the steady stream: %v", err)
+				}
+			})
+		}
+	}
+	for _, proto := range allProtocols {
+		t.Run(string(proto)+": a slow but steady stream outlives the write idle timeout many times", func(t *testing.T) {
+			t.Parallel()
+			s := newLiveStackOver(t, proto, http.HandlerFunc(steadyStream), shortWriteIdle)
+			if err := readSteady(s, s.token(nil)); err != nil {
+				t.Fatal(err)
 			}
-			fmt.Fprint(w, "data: [DONE]\n\n")
 		})
-		s := newLiveStack(t, upstream, shortWriteIdle)
-		resp, err := http.Post(s.url+"/t/"+s.token(nil)+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"m","stream":true}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		all, err := io.ReadAll(resp.Body)
-		if err != nil || !strings.Contains(string(all), `"n":14`) || !strings.HasSuffix(string(all), "data: [DONE]\n\n") {
-			t.Fatalf("the healthy stream was cut: %v %q", err, all)
-		}
-	})
+	}
 }
 
 // ---------------------------------------------------------------------------
@@ -897,8 +1569,15 @@ func pathSegment(s string) string {
 }
 
 func TestEverySingleBitFlipOfATokenGetsTheSameAnswer(t *testing.T) {
+	t.Parallel() // thousands of calls: alongside the tests that mostly wait
+	for _, proto := range allProtocols {
+		t.Run(string(proto), func(t *testing.T) { testBitFlips(t, proto) })
+	}
+}
+
+func testBitFlips(t *testing.T, proto protocol) {
 	up := &spy{}
-	s := newStack(t, up, nil)
+	s := newLiveStackOver(t, proto, up, nil)
 	tok := s.token(nil)
 	if r := s.do("POST", "/t/"+tok+"/v1/chat/completions", chatBody, nil); r.status != 200 {
 		t.Fatalf("the untouched token fails: %d", r.status)
@@ -920,8 +1599,14 @@ func TestEverySingleBitFlipOfATokenGetsTheSameAnswer(t *testing.T) {
 		return strings.Join(names, "\n")
 	}
 	want := signature(ref.header)
+	// Every character over HTTP/1.1; over HTTP/2, which changes only how
+	// the token travels (HPACK, :path), every bit of every third one.
+	stride := 1
+	if proto != http1 {
+		stride = 3
+	}
 	flips := 0
-	for i := 0; i < len(tok); i++ {
+	for i := 0; i < len(tok); i += stride {
 		for bit := 0; bit < 8; bit++ {
 			b := []byte(tok)
 			b[i] ^= 1 << bit
