@@ -222,9 +222,16 @@ func (h *Handler) modifyResponse(c *call, resp *http.Response) {
 // answer in time. Nothing reached the client yet, so the call is refunded.
 func (h *Handler) upstreamError(w http.ResponseWriter, c *call, err error) {
 	if errors.Is(err, context.Canceled) && c.clientGone() {
-		// The client left; its call stays spent (the provider may have
-		// started work) and there is no one to answer.
+		// The client left and there is no one to answer. Once a
+		// connection to the provider was in hand the request may have
+		// been sent, so the call stays spent; before that the provider did
+		// nothing, and the call is given back — else resetting HTTP/2
+		// streams (cheap: thousands per second on one connection) would
+		// burn a token's calls with nothing ever forwarded.
 		c.fields.Code = "client_closed"
+		if !c.connected.Load() {
+			c.markRefund("client_closed")
+		}
 		return
 	}
 	// A timeout once connected is the provider not answering in time
