@@ -163,7 +163,7 @@ func TestATokenCarriesEveryClaimOfTheRequestToTheRelay(t *testing.T) {
 				Paths: []string{"/v1/messages"}, RPM: 60, Concurrency: 2, MaxTokens: 512, TokenBudget: 10_000,
 				IPs: []string{"10.0.0.0/8"}, Origins: []string{"https://app.example.com"},
 				ModelMap: map[string]string{"*": "claude-haiku-4-5"}, Meta: map[string]string{"plan": "free"},
-				Extensions: map[string]any{"x_team": "a"},
+				MaxSessionSeconds: 900, Extensions: map[string]any{"x_team": "a"},
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -174,7 +174,8 @@ func TestATokenCarriesEveryClaimOfTheRequestToTheRelay(t *testing.T) {
 			}
 			if got.Subject != "user-1" || got.MaxCalls != 5 || got.TokenBudget != 10_000 || got.ModelMap["*"] != "claude-haiku-4-5" ||
 				got.ExpiresAt != now.Add(2*time.Hour).Unix() || got.NotBefore != now.Add(time.Minute).Unix() ||
-				got.ID != tok.ID || len(tok.ID) != 22 || string(got.Extensions["x_team"]) != `"a"` {
+				got.ID != tok.ID || len(tok.ID) != 22 || string(got.Extensions["x_team"]) != `"a"` ||
+				got.MaxSessionSeconds != 900 {
 				t.Fatalf("claims %+v", got)
 			}
 		})
@@ -188,6 +189,8 @@ func TestARequestTheRelayWouldRefuseMintsNothing(t *testing.T) {
 		"bad cidr":          {IPs: []string{"300.0.0.1"}},
 		"bad provider":      {Provider: "Open AI"},
 		"negative calls":    {MaxCalls: -1},
+		"session too long":  {MaxSessionSeconds: 86_401},
+		"negative session":  {MaxSessionSeconds: -1},
 		"negative lifetime": {ExpiresIn: -time.Second},
 		"extension name":    {Extensions: map[string]any{"team": "a"}},
 		"huge":              {Meta: map[string]string{"a": strings.Repeat("x", 256), "b": strings.Repeat("y", 256)}, Models: manyModels()},

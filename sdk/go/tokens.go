@@ -44,6 +44,9 @@ type TokenRequest struct {
 	Origins     []string          // browser origins; such a token needs an Origin header
 	ModelMap    map[string]string // requested model → model served; key "*" maps every other
 	Meta        map[string]string // copied to the relay's request log
+	// MaxSessionSeconds bounds a realtime (WebSocket) session, 1 … 86400;
+	// the relay's own maximum applies when it is 0, the smaller one wins.
+	MaxSessionSeconds int64
 	// Extensions are `x_…` claims, carried and ignored by the relay.
 	Extensions map[string]any
 }
@@ -93,6 +96,7 @@ func (c *Client) claims(req TokenRequest) (*token.Claims, error) {
 		MaxCalls: req.MaxCalls, Models: req.Models, Paths: req.Paths, RPM: req.RPM,
 		Concurrency: req.Concurrency, MaxTokens: req.MaxTokens, TokenBudget: req.TokenBudget,
 		IPs: req.IPs, Origins: req.Origins, ModelMap: req.ModelMap, Meta: req.Meta,
+		MaxSessionSeconds: req.MaxSessionSeconds,
 	}
 	if claims.Provider == "" {
 		claims.Provider = "openai"

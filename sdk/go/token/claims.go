@@ -35,6 +35,10 @@ type Claims struct {
 	ModelMap    map[string]string `json:"model_map,omitempty"`
 	Meta        map[string]string `json:"meta,omitempty"`
 
+	// MaxSessionSeconds bounds a realtime (WebSocket) session: the relay's
+	// own maximum applies when it is absent, and the smaller of the two wins.
+	MaxSessionSeconds int64 `json:"max_session_seconds,omitempty"`
+
 	// Extensions holds `x_…` claims verbatim. The relay ignores them.
 	Extensions map[string]json.RawMessage `json:"-"`
 }
@@ -74,6 +78,8 @@ var (
 		"concurrency":  {1, 100_000},
 		"max_tokens":   {1, 1<<31 - 1},
 		"token_budget": {1, maxSafeInt},
+
+		"max_session_seconds": {1, 86_400},
 	}
 )
 
@@ -83,7 +89,7 @@ var knownClaims = map[string]bool{
 	"provider": true, "api_key": true, "max_calls": true, "models": true,
 	"paths": true, "rpm": true, "concurrency": true, "max_tokens": true,
 	"token_budget": true, "ips": true, "origins": true, "model_map": true,
-	"meta": true,
+	"meta": true, "max_session_seconds": true,
 }
 
 // MarshalJSON writes the claims with their extensions merged in.
@@ -213,6 +219,8 @@ func (c *Claims) setInt(name string, n int64) {
 		c.MaxTokens = n
 	case "token_budget":
 		c.TokenBudget = n
+	case "max_session_seconds":
+		c.MaxSessionSeconds = n
 	}
 }
 
@@ -269,6 +277,7 @@ func (c *Claims) validateInts() error {
 		"exp": c.ExpiresAt, "iat": c.IssuedAt, "nbf": c.NotBefore,
 		"max_calls": c.MaxCalls, "rpm": c.RPM, "concurrency": c.Concurrency,
 		"max_tokens": c.MaxTokens, "token_budget": c.TokenBudget,
+		"max_session_seconds": c.MaxSessionSeconds,
 	}
 	for name, n := range values {
 		rule := intRules[name]

@@ -128,6 +128,8 @@ func TestEncodeRefusesInvalidClaims(t *testing.T) {
 		"empty models":    func(c *token.Claims) { c.Models = []string{} },
 		"relative path":   func(c *token.Claims) { c.Paths = []string{"v1/chat"} },
 		"rpm too large":   func(c *token.Claims) { c.RPM = 2_000_000 },
+		"session 86401":   func(c *token.Claims) { c.MaxSessionSeconds = 86_401 },
+		"session -1":      func(c *token.Claims) { c.MaxSessionSeconds = -1 },
 		"empty meta":      func(c *token.Claims) { c.Meta = map[string]string{} },
 		"long model name": func(c *token.Claims) { c.Models = []string{strings.Repeat("m", 300)} },
 	}

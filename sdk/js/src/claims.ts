@@ -17,6 +17,8 @@ export interface Claims {
   concurrency?: number;
   max_tokens?: number;
   token_budget?: number;
+  /** Longest realtime (WebSocket) session in seconds; the relay's own maximum applies when absent. */
+  max_session_seconds?: number;
   ips?: string[];
   origins?: string[];
   model_map?: Record<string, string>;
@@ -148,6 +150,7 @@ const KNOWN = new Set([
   'concurrency',
   'max_tokens',
   'token_budget',
+  'max_session_seconds',
   'ips',
   'origins',
   'model_map',
@@ -210,6 +213,7 @@ export function validateClaims(claims: unknown, nameOf: NameOf = identity): asse
   if ('concurrency' in c) checkInt(fail, 'concurrency', c.concurrency, 1, 100_000, '100000');
   if ('max_tokens' in c) checkInt(fail, 'max_tokens', c.max_tokens, 1, 2 ** 31 - 1, '2^31-1');
   if ('token_budget' in c) checkInt(fail, 'token_budget', c.token_budget, 1, MAX_SAFE, '2^53-1');
+  if ('max_session_seconds' in c) checkInt(fail, 'max_session_seconds', c.max_session_seconds, 1, 86_400, '86400');
   if ('ips' in c) {
     checkArray(fail, 'ips', c.ips, (ip, i) => {
       if (typeof ip !== 'string' || !isIPOrCIDR(ip)) {

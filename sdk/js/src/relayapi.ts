@@ -46,6 +46,11 @@ export interface CreateTokenOptions {
   maxTokens?: number;
   /** Total tokens (prompt + completion) over the token's life. */
   tokenBudget?: number;
+  /**
+   * Longest realtime (WebSocket) session in seconds, 1 … 86400; when omitted the
+   * relay's own maximum applies, and the smaller of the two wins.
+   */
+  maxSessionSeconds?: number;
   /** Allowed client IPs or CIDRs. */
   ips?: string[];
   /** Allowed browser origins (`https://app.example.com`, `https://*.example.com`, `*`). */
@@ -105,6 +110,7 @@ const OPTION_TO_CLAIM: Record<keyof CreateTokenOptions, string> = {
   concurrency: 'concurrency',
   maxTokens: 'max_tokens',
   tokenBudget: 'token_budget',
+  maxSessionSeconds: 'max_session_seconds',
   ips: 'ips',
   origins: 'origins',
   modelMap: 'model_map',
@@ -359,6 +365,7 @@ export class RelayAPI {
       ['concurrency', 'concurrency'],
       ['maxTokens', 'max_tokens'],
       ['tokenBudget', 'token_budget'],
+      ['maxSessionSeconds', 'max_session_seconds'],
       ['ips', 'ips'],
       ['origins', 'origins'],
       ['modelMap', 'model_map'],

@@ -25,6 +25,7 @@ const options = {
   concurrency: 3,
   maxTokens: 256,
   tokenBudget: 5000,
+  maxSessionSeconds: 1800,
   ips: ['127.0.0.1', '10.0.0.0/8', '2001:db8::/32'],
   origins: ['https://app.example.com', 'https://*.example.org'],
   modelMap: { fast: 'gpt-4o-mini' },
@@ -53,6 +54,7 @@ function checkClaims(claims, token) {
   assert.equal(claims.concurrency, 3);
   assert.equal(claims.max_tokens, 256);
   assert.equal(claims.token_budget, 5000);
+  assert.equal(claims.max_session_seconds, 1800);
   assert.deepEqual(claims.ips, options.ips);
   assert.deepEqual(claims.origins, options.origins);
   assert.deepEqual(claims.model_map, options.modelMap);

@@ -26,7 +26,17 @@ export class DecodeError extends Error {
 }
 const invalid = (reason) => new DecodeError('invalid_token', reason);
 
-const INTEGER_CLAIMS = ['exp', 'iat', 'nbf', 'max_calls', 'rpm', 'concurrency', 'max_tokens', 'token_budget'];
+const INTEGER_CLAIMS = [
+  'exp',
+  'iat',
+  'nbf',
+  'max_calls',
+  'rpm',
+  'concurrency',
+  'max_tokens',
+  'token_budget',
+  'max_session_seconds',
+];
 
 /**
  * Raw source text of each top-level member of a JSON object (JSON.parse loses

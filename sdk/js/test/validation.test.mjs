@@ -46,6 +46,18 @@ const bad = [
   ['maxTokens too big', { maxTokens: 2 ** 31 }, 'maxTokens'],
   ['tokenBudget zero', { tokenBudget: 0 }, 'tokenBudget'],
   ['tokenBudget Infinity', { tokenBudget: Infinity }, 'tokenBudget'],
+  ['maxSessionSeconds zero', { maxSessionSeconds: 0 }, 'maxSessionSeconds', /between 1 and 86400/],
+  ['maxSessionSeconds negative', { maxSessionSeconds: -1 }, 'maxSessionSeconds'],
+  ['maxSessionSeconds too big', { maxSessionSeconds: 86_401 }, 'maxSessionSeconds', /between 1 and 86400/],
+  ['maxSessionSeconds fraction', { maxSessionSeconds: 60.5 }, 'maxSessionSeconds'],
+  ['maxSessionSeconds string', { maxSessionSeconds: '600' }, 'maxSessionSeconds'],
+  ['maxSessionSeconds null', { maxSessionSeconds: null }, 'maxSessionSeconds', /null/],
+  [
+    'max_session_seconds (wire name)',
+    { max_session_seconds: 60 },
+    'max_session_seconds',
+    /did you mean "maxSessionSeconds"/,
+  ],
   ['models empty', { models: [] }, 'models', /omit it/],
   ['models not an array', { models: 'gpt-4o' }, 'models'],
   ['models entry empty', { models: [''] }, 'models[0]'],
@@ -109,6 +121,7 @@ describe('createToken argument validation', () => {
       rpm: 1_000_000,
       concurrency: 100_000,
       maxTokens: 2 ** 31 - 1,
+      maxSessionSeconds: 86_400,
       sub: 'é'.repeat(128),
       models: ['*'],
       ips: ['::1', '::ffff:192.0.2.1', '0.0.0.0/0', '::/0'],
@@ -120,6 +133,8 @@ describe('createToken argument validation', () => {
     });
     assert.equal(c.jti, 'a'.repeat(16));
     assert.equal(c.nbf, 0);
+    assert.equal(c.max_session_seconds, 86_400);
+    assert.equal(relay.buildClaims({ maxSessionSeconds: 1 }).max_session_seconds, 1);
   });
 
   it('treats undefined options as absent', async () => {

@@ -66,6 +66,7 @@ def test_relay_accepts_sdk_tokens(relayapi_bin, keys):
         concurrency=2,
         max_tokens=512,
         token_budget=20_000,
+        max_session_seconds=1800,
         ips=["203.0.113.7", "10.0.0.0/8", "2001:db8::/32"],
         origins=["https://app.example.com", "https://*.example.com"],
         model_map={"gpt-4": "gpt-4o-mini"},

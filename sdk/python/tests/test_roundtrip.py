@@ -30,6 +30,7 @@ FULL = {
     "concurrency": 2,
     "max_tokens": 1024,
     "token_budget": 100_000,
+    "max_session_seconds": 1800,
     "ips": ["203.0.113.7", "10.0.0.0/8", "2001:db8::/32"],
     "origins": ["https://app.example.com", "https://*.example.com", "http://localhost:3000"],
     "model_map": {"gpt-4": "gpt-4o-mini"},

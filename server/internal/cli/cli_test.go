@@ -33,7 +33,8 @@ func TestKeygenTokenInspectRoundTripForBothMethods(t *testing.T) {
 			}
 			code, tok, stderr := run(t, "token", "--rai", backend, "--provider", "openai",
 				"--api-key", "sk-secret-abcdefghijkl", "--max-calls", "7", "--models", "gpt-4o,gpt-4o-mini",
-				"--sub", "user-1", "--model-map", "fast=gpt-4o-mini", "--meta", "plan=free", "--expires-in", "2h")
+				"--sub", "user-1", "--model-map", "fast=gpt-4o-mini", "--meta", "plan=free", "--expires-in", "2h",
+				"--max-session-seconds", "900")
 			if code != 0 {
 				t.Fatalf("token: %d %s", code, stderr)
 			}
@@ -45,7 +46,8 @@ func TestKeygenTokenInspectRoundTripForBothMethods(t *testing.T) {
 			if err := json.Unmarshal([]byte(out), &claims); err != nil {
 				t.Fatal(err)
 			}
-			if claims["max_calls"] != float64(7) || claims["sub"] != "user-1" || claims["api_key"] != "sk-…ijkl" {
+			if claims["max_calls"] != float64(7) || claims["sub"] != "user-1" || claims["api_key"] != "sk-…ijkl" ||
+				claims["max_session_seconds"] != float64(900) {
 				t.Fatalf("claims %v", claims)
 			}
 			if strings.Contains(out, "sk-secret") {
@@ -76,6 +78,7 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 		{[]string{"version"}, 0},
 		{[]string{"nope"}, 2},
 		{[]string{"token", "--rai", file, "--max-calls", "-1"}, 2},
+		{[]string{"token", "--rai", file, "--max-session-seconds", "86401"}, 2},
 		{[]string{"token", "--rai", file, "--bogus"}, 2},
 		{[]string{"token"}, 2},
 		{[]string{"inspect", "--rai", file}, 2},

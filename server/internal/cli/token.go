@@ -17,7 +17,7 @@ type tokenFlags struct {
 	rai, provider, apiKey, sub, jti, nbf, flavor string
 	expiresIn                                    string
 	maxCalls, rpm, concurrency, maxTokens        int64
-	tokenBudget                                  int64
+	tokenBudget, maxSessionSeconds               int64
 	models, paths, ips, origins                  []string
 	modelMap, meta                               []string
 	url                                          bool
@@ -78,6 +78,7 @@ environment variable RELAYAPI_API_KEY, which keeps it out of shell history.`,
 	fl.Int64Var(&f.concurrency, "concurrency", 0, "requests in flight (0: no limit)")
 	fl.Int64Var(&f.maxTokens, "max-tokens", 0, "per-request max_tokens clamp (0: none)")
 	fl.Int64Var(&f.tokenBudget, "token-budget", 0, "total prompt+completion tokens (0: no limit)")
+	fl.Int64Var(&f.maxSessionSeconds, "max-session-seconds", 0, "longest realtime (WebSocket) session, 1-86400 (0: the relay's maximum)")
 	fl.StringSliceVar(&f.models, "models", nil, "allowed model patterns, comma separated (* wildcard)")
 	fl.StringSliceVar(&f.paths, "paths", nil, "allowed path patterns, comma separated (* wildcard)")
 	fl.StringSliceVar(&f.ips, "ips", nil, "allowed client IPs or CIDRs, comma separated")
@@ -106,7 +107,7 @@ func (f *tokenFlags) claims(now time.Time) (*token.Claims, error) {
 		ID: jti, ExpiresAt: now.Add(life).Unix(), IssuedAt: now.Unix(),
 		Subject: f.sub, Provider: f.provider, APIKey: apiKey,
 		MaxCalls: f.maxCalls, RPM: f.rpm, Concurrency: f.concurrency,
-		MaxTokens: f.maxTokens, TokenBudget: f.tokenBudget,
+		MaxTokens: f.maxTokens, TokenBudget: f.tokenBudget, MaxSessionSeconds: f.maxSessionSeconds,
 		Models: f.models, Paths: f.paths, IPs: f.ips, Origins: f.origins,
 	}
 	if f.nbf != "" {

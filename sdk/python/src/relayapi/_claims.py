@@ -25,6 +25,7 @@ INT_RULES: dict[str, tuple[int, int]] = {
     "concurrency": (1, 100_000),
     "max_tokens": (1, 2**31 - 1),
     "token_budget": (1, MAX_SAFE_INT),
+    "max_session_seconds": (1, 86_400),
 }
 STRING_CLAIMS = ("jti", "sub", "provider", "api_key")
 LIST_CLAIMS = ("models", "paths", "ips", "origins")

@@ -225,6 +225,7 @@ class RelayAPI:
         concurrency: Optional[int] = None,
         max_tokens: Optional[int] = None,
         token_budget: Optional[int] = None,
+        max_session_seconds: Optional[int] = None,
         ips: Optional[Iterable[str]] = None,
         origins: Optional[Iterable[str]] = None,
         model_map: Optional[Mapping[str, str]] = None,
@@ -253,6 +254,9 @@ class RelayAPI:
             concurrency: maximum in-flight requests.
             max_tokens: per-request clamp of ``max_tokens``.
             token_budget: total tokens (prompt + completion) over the token's life.
+            max_session_seconds: longest realtime (WebSocket) session, 1 … 86400
+                seconds; the relay's own maximum applies when omitted, and the
+                smaller of the two wins.
             ips: allowed client IPs or CIDRs.
             origins: allowed browser origins (``https://app.example.com``,
                 ``https://*.example.com`` or ``*``).
@@ -295,6 +299,7 @@ class RelayAPI:
             "concurrency": concurrency,
             "max_tokens": max_tokens,
             "token_budget": token_budget,
+            "max_session_seconds": max_session_seconds,
             "ips": _as_list("ips", ips),
             "origins": _as_list("origins", origins),
             "model_map": _as_map("model_map", model_map),

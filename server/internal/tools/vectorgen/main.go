@@ -6,6 +6,12 @@
 // Re-running it replaces every key and token: do that only on purpose.
 //
 //	go run ./internal/tools/vectorgen -out ../testdata/vectors
+//
+// Vectors added later (laterVectors, for claims new since the first set) are
+// appended with -append: it keeps the key files and every vector already in
+// vectors.json byte for byte, and mints only the vectors missing from it.
+//
+//	go run ./internal/tools/vectorgen -out ../testdata/vectors -append
 package main
 
 import (
@@ -61,8 +67,13 @@ type keys struct {
 
 func main() {
 	out := flag.String("out", "../testdata/vectors", "output directory")
+	appendOnly := flag.Bool("append", false, "keep the keys and vectors in -out and add only the vectors missing from vectors.json")
 	flag.Parse()
-	if err := run(*out); err != nil {
+	work := run
+	if *appendOnly {
+		work = runAppend
+	}
+	if err := work(*out); err != nil {
 		fmt.Fprintln(os.Stderr, "vectorgen:", err)
 		os.Exit(1)
 	}
@@ -104,11 +115,65 @@ func run(out string) error {
 		},
 		Vectors: vectors,
 	}
+	return writeSuite(out, s)
+}
+
+func writeSuite(out string, s suite) error {
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(out, "vectors.json"), append(data, '\n'), 0o644)
+}
+
+// runAppend adds the vectors of laterVectors that vectors.json lacks,
+// minted with the key files already in out; nothing else changes.
+func runAppend(out string) error {
+	data, err := os.ReadFile(filepath.Join(out, "vectors.json"))
+	if err != nil {
+		return err
+	}
+	var s suite
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	k, err := loadKeys(out)
+	if err != nil {
+		return err
+	}
+	later, err := laterVectors(k)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, v := range s.Vectors {
+		have[v.Name] = true
+	}
+	added := 0
+	for _, v := range later {
+		if !have[v.Name] {
+			s.Vectors = append(s.Vectors, v)
+			added++
+		}
+	}
+	fmt.Fprintf(os.Stderr, "vectorgen: %d vectors added, %d in all\n", added, len(s.Vectors))
+	return writeSuite(out, s)
+}
+
+// loadKeys reads the key files run wrote into out.
+func loadKeys(out string) (*keys, error) {
+	k := &keys{}
+	for name, f := range map[string]**rai.File{
+		"aes.rai": &k.aes, "aes-kid.rai": &k.aesKID, "aes-other.rai": &k.aesOther,
+		"ecc-backend.rai": &k.eccBackend, "ecc-relay.rai": &k.eccRelay,
+		"ecc-untrusted-backend.rai": &k.eccUntrusted,
+	} {
+		var err error
+		if *f, err = rai.Load(filepath.Join(out, name)); err != nil {
+			return nil, err
+		}
+	}
+	return k, k.derive()
 }
 
 func makeKeys() (*keys, error) {
@@ -133,12 +198,6 @@ func makeKeys() (*keys, error) {
 		return nil, err
 	}
 	k.aesOther.Crypto.KeyID = k.aesMint.KeyID()
-	if k.aesKIDMint, err = k.aesKID.MintKey(); err != nil {
-		return nil, err
-	}
-	if k.aesOtherMint, err = k.aesOther.MintKey(); err != nil {
-		return nil, err
-	}
 	if k.eccBackend, k.eccRelay, err = rai.GenerateECC(server); err != nil {
 		return nil, err
 	}
@@ -148,17 +207,28 @@ func makeKeys() (*keys, error) {
 	}
 	untrusted.Crypto.RelayPublicKey = k.eccBackend.Crypto.RelayPublicKey
 	k.eccUntrusted = untrusted
-	if k.eccMint, err = k.eccBackend.MintKey(); err != nil {
-		return nil, err
-	}
-	if k.eccUntrustedMint, err = k.eccUntrusted.MintKey(); err != nil {
-		return nil, err
+	return k, k.derive()
+}
+
+// derive fills in the mint keys and raw keys of the six files.
+func (k *keys) derive() error {
+	var err error
+	for _, m := range []struct {
+		file *rai.File
+		key  **token.MintKey
+	}{
+		{k.aes, &k.aesMint}, {k.aesKID, &k.aesKIDMint}, {k.aesOther, &k.aesOtherMint},
+		{k.eccBackend, &k.eccMint}, {k.eccUntrusted, &k.eccUntrustedMint},
+	} {
+		if *m.key, err = m.file.MintKey(); err != nil {
+			return err
+		}
 	}
 	k.eccSigner = k.eccBackend.Crypto.SigningKey.Key.(*ecdsa.PrivateKey)
 	k.eccSignerKID = k.eccBackend.Crypto.SigningKey.KeyID
 	k.eccRelayPub = k.eccBackend.Crypto.RelayPublicKey.Key.(*ecdsa.PublicKey)
 	k.eccRelayKID = k.eccBackend.Crypto.RelayPublicKey.KeyID
-	return k, nil
+	return nil
 }
 
 func minimal(jti string) map[string]any {
@@ -321,7 +391,49 @@ func buildVectors(k *keys) ([]vector, error) {
 	tok, err = rawECC(with(minimal("vec-ecc-unknown-00001"), map[string]any{"budget": 5}), k.eccSigner, k.eccSignerKID, k.eccRelayPub, k.eccRelayKID, "JWT")
 	bad("ecc-unknown-claim", "ecc", "ecc_relay", "", inv, tok, err)
 
-	return vs, firstErr
+	later, err := laterVectors(k)
+	if err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return append(vs, later...), firstErr
+}
+
+// laterVectors covers claims added after the first set of vectors; -append
+// adds them to a committed vectors.json without touching the rest.
+func laterVectors(k *keys) ([]vector, error) {
+	var vs []vector
+	aes := func(claims any) (string, error) { return rawAES(claims, k.aesMint.KeyID(), mustSecret(k.aes)) }
+	ecc := func(claims any) (string, error) {
+		return rawECC(claims, k.eccSigner, k.eccSignerKID, k.eccRelayPub, k.eccRelayKID, "JWT")
+	}
+	for _, c := range []struct {
+		name, method, key, note, code string
+		claims                        map[string]any
+		mint                          func(any) (string, error)
+	}{
+		// max_session_seconds: the longest realtime session, 1 … 86400.
+		{"aes-valid-max-session-seconds", "aes", "aes", "max_session_seconds at its upper bound (one day)", "",
+			with(minimal("vec-aes-session-000001"), map[string]any{"max_session_seconds": 86400}), aes},
+		{"ecc-valid-max-session-seconds", "ecc", "ecc_relay", "max_session_seconds at its lower bound", "",
+			with(minimal("vec-ecc-session-000001"), map[string]any{"max_session_seconds": 1}), ecc},
+		{"aes-max-session-seconds-zero", "aes", "aes", "max_session_seconds 0 (omit the claim for the relay's maximum)", "invalid_token",
+			with(minimal("vec-aes-session-zero-01"), map[string]any{"max_session_seconds": 0}), aes},
+		{"aes-max-session-seconds-too-large", "aes", "aes", "max_session_seconds 86401, over one day", "invalid_token",
+			with(minimal("vec-aes-session-long-01"), map[string]any{"max_session_seconds": 86401}), aes},
+		{"aes-max-session-seconds-string", "aes", "aes", "max_session_seconds as a string", "invalid_token",
+			with(minimal("vec-aes-session-str-001"), map[string]any{"max_session_seconds": "600"}), aes},
+	} {
+		tok, err := c.mint(c.claims)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.name, err)
+		}
+		v := vector{Name: c.name, Method: c.method, RelayKey: c.key, Note: c.note, Token: tok, Error: c.code}
+		if c.code == "" {
+			v.Claims, _ = json.Marshal(c.claims)
+		}
+		vs = append(vs, v)
+	}
+	return vs, nil
 }
 
 func mustSecret(f *rai.File) []byte {

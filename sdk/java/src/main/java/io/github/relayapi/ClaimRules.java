@@ -26,7 +26,8 @@ final class ClaimRules {
   static final Set<String> KNOWN =
       Set.of(
           "jti", "exp", "iat", "nbf", "sub", "provider", "api_key", "max_calls", "models", "paths",
-          "rpm", "concurrency", "max_tokens", "token_budget", "ips", "origins", "model_map", "meta");
+          "rpm", "concurrency", "max_tokens", "token_budget", "max_session_seconds", "ips", "origins",
+          "model_map", "meta");
 
   /** A claim breaks a rule; {@code claim} names it (wire name). */
   static final class ClaimError extends RuntimeException {
@@ -97,6 +98,9 @@ final class ClaimRules {
         break;
       case "max_tokens":
         checkInt(name, value, 1, Integer.MAX_VALUE, "2^31-1");
+        break;
+      case "max_session_seconds":
+        checkInt(name, value, 1, 86_400, "86400");
         break;
       case "jti":
         if (!(value instanceof String) || !JTI.matcher((String) value).matches()) {

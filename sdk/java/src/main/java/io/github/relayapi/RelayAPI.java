@@ -267,6 +267,8 @@ public final class RelayAPI {
         return "maxTokens";
       case "token_budget":
         return "tokenBudget";
+      case "max_session_seconds":
+        return "maxSessionSeconds";
       case "model_map":
         return "modelMap";
       default:

@@ -285,6 +285,14 @@ public final class TokenRequest {
       return put("token_budget", tokenBudget);
     }
 
+    /**
+     * Longest realtime (WebSocket) session in seconds, 1 … 86400 ({@code max_session_seconds}).
+     * Without it the relay's own maximum applies; with it the smaller of the two wins.
+     */
+    public Builder maxSessionSeconds(long maxSessionSeconds) {
+      return put("max_session_seconds", maxSessionSeconds);
+    }
+
     /** Allowed client IPs or CIDRs ({@code 203.0.113.7}, {@code 10.0.0.0/8}, {@code 2001:db8::/32}). */
     public Builder ips(String... ips) {
       return put("ips", ips == null ? null : list(Arrays.asList(ips)));

@@ -94,6 +94,9 @@ class TokenRequestTest {
         bad("maxTokens", "2^31", b -> b.maxTokens(1L << 31)),
         bad("tokenBudget", "zero", b -> b.tokenBudget(0)),
         bad("tokenBudget", "2^53", b -> b.tokenBudget(1L << 53)),
+        bad("maxSessionSeconds", "zero", b -> b.maxSessionSeconds(0)),
+        bad("maxSessionSeconds", "negative", b -> b.maxSessionSeconds(-1)),
+        bad("maxSessionSeconds", "over a day", b -> b.maxSessionSeconds(86_401)),
         bad("models", "empty list", b -> b.models(List.of())),
         bad("models", "empty pattern", b -> b.models("")),
         bad("models", "long pattern", b -> b.models("m".repeat(257))),
@@ -177,6 +180,8 @@ class TokenRequestTest {
         good("concurrency", b -> b.concurrency(100_000)),
         good("maxTokens", b -> b.maxTokens(Integer.MAX_VALUE)),
         good("tokenBudget", b -> b.tokenBudget((1L << 53) - 1)),
+        good("maxSessionSeconds 1", b -> b.maxSessionSeconds(1)),
+        good("maxSessionSeconds 86400", b -> b.maxSessionSeconds(86_400)),
         good("models", b -> b.models("gpt-4o*", "claude-*")),
         good("paths", b -> b.paths("/")),
         good("ips", b -> b.ips("::1", "10.0.0.1/8", "0.0.0.0/0", "::ffff:1.2.3.4", "fe80::1%eth0", "2001:db8::/32")),
@@ -213,6 +218,7 @@ class TokenRequestTest {
             .concurrency(2)
             .maxTokens(1024)
             .tokenBudget(100_000)
+            .maxSessionSeconds(1800)
             .ips("203.0.113.7", "10.0.0.0/8")
             .origins("https://app.example.com")
             .modelMap(Map.of("claude-3", "claude-3-5-haiku"))
@@ -230,6 +236,7 @@ class TokenRequestTest {
     expected.putArray("models").add("claude-*");
     expected.putArray("paths").add("/v1/messages");
     expected.put("rpm", 60).put("concurrency", 2).put("max_tokens", 1024).put("token_budget", 100_000);
+    expected.put("max_session_seconds", 1800);
     expected.putArray("ips").add("203.0.113.7").add("10.0.0.0/8");
     expected.putArray("origins").add("https://app.example.com");
     expected.putObject("model_map").put("claude-3", "claude-3-5-haiku");
