@@ -2,11 +2,14 @@
 // provider of server/internal/mockprovider for end-to-end tests.
 //
 //	mockprovider --listen 127.0.0.1:9000 [--chunks N] [--chunk-delay 20ms]
-//	             [--deployment NAME=MODEL]…
+//	             [--deployment NAME=MODEL]… [--realtime-key KEY]…
+//	             [--realtime-max-session 60m] [--realtime-ping 20s]
 //
 // --deployment maps an Azure OpenAI deployment to the model it serves
 // (repeatable); without any, a deployment serves the model it is named
-// after.
+// after. --realtime-key (repeatable) limits the Realtime endpoint to those
+// keys (any other is refused with invalid_api_key, close 3000); without
+// any, it takes any key.
 //
 // It prints "listening on ADDR" (the bound address, so --listen
 // 127.0.0.1:0 picks a free port) once it accepts connections, and exits on
@@ -42,6 +45,10 @@ func run(args []string) int {
 	maxRecorded := fs.Int("max-recorded", mockprovider.DefaultMaxRecorded, "requests kept for /_mock/requests")
 	deployments := deploymentFlag{}
 	fs.Var(deployments, "deployment", "Azure deployment NAME=MODEL (repeatable)")
+	var realtimeKeys keysFlag
+	fs.Var(&realtimeKeys, "realtime-key", "API key the Realtime endpoint accepts (repeatable; none: any key)")
+	realtimeMax := fs.Duration("realtime-max-session", mockprovider.DefaultRealtimeMaxSession, "longest Realtime session")
+	realtimePing := fs.Duration("realtime-ping", mockprovider.DefaultRealtimePingInterval, "Realtime ping interval (negative: none)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -60,13 +67,16 @@ func run(args []string) int {
 	}
 	p := mockprovider.New(mockprovider.Options{
 		Chunks: *chunks, ChunkDelay: *chunkDelay, MaxBodyBytes: *maxBody, MaxRecorded: *maxRecorded,
-		Deployments: deployments,
+		Deployments:  deployments,
+		RealtimeKeys: realtimeKeys, RealtimeMaxSession: *realtimeMax, RealtimePingInterval: *realtimePing,
 	})
 	srv := &http.Server{
 		Handler:           p,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}
+	// Hijacked WebSocket connections are not tracked by Shutdown.
+	srv.RegisterOnShutdown(p.CloseRealtime)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
@@ -105,5 +115,18 @@ func (d deploymentFlag) Set(v string) error {
 		return fmt.Errorf("want NAME=MODEL, got %q", v)
 	}
 	d[name] = model
+	return nil
+}
+
+// keysFlag collects repeated string values.
+type keysFlag []string
+
+func (k *keysFlag) String() string { return strings.Join(*k, ",") }
+
+func (k *keysFlag) Set(v string) error {
+	if v == "" {
+		return fmt.Errorf("empty key")
+	}
+	*k = append(*k, v)
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 //
 //	POST /openai/deployments/{deployment}/{chat/completions|completions|embeddings|images/generations}?api-version=…
 //	POST /openai/v1/{chat/completions|completions|embeddings|responses|images/generations}, GET /openai/v1/models
+//	GET  /openai/v1/realtime?model={deployment}   the Realtime WebSocket (realtime.go), as the GA
+//	                                              endpoint openai-node's AzureOpenAI client dials
 //
 // The deployment in the path picks the model — a `model` in the body is
 // ignored and the answer names the deployment's model. The v1 API
@@ -22,7 +24,10 @@ var azureDeploymentOps = map[string]bool{
 }
 
 // azureRoute maps a path below /openai/.
-func (p *Provider) azureRoute(rest string) route {
+func (p *Provider) azureRoute(r *http.Request, rest string) route {
+	if rest == "v1/realtime" {
+		return realtimeRoute(r, (*call).azureV1Check)
+	}
 	if op, ok := strings.CutPrefix(rest, "v1/"); ok {
 		rt, found := openAIRoutes["/"+op]
 		if !found {

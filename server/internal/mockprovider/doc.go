@@ -20,6 +20,9 @@
 //	POST /v1/embeddings                embedding list (float or base64 encoding)
 //	POST /v1/images/generations        {created, data:[{url|b64_json}], usage (GPT image models only)}
 //	GET  /v1/models[/{id}]             model list / model
+//	GET  /v1/realtime?model=M          Realtime API (GA) WebSocket session: session.update, conversation.item.*,
+//	                                   input_audio_buffer.*, response.create/cancel → the GA server events with
+//	                                   deterministic text/audio and usage (realtime.go); also GET /openai/v1/realtime
 //	POST /v1/messages                  Anthropic message / Anthropic SSE events
 //	POST /{v1beta|v1}/{models|tunedModels}/{model}:generateContent        Gemini GenerateContentResponse
 //	POST /{v1beta|v1}/{models|tunedModels}/{model}:streamGenerateContent  Gemini stream (?alt=sse: SSE, else a JSON array)
@@ -39,6 +42,11 @@
 // Auth is checked where the real API checks it: Gemini wants x-goog-api-key,
 // ?key= or a bearer token (403 otherwise), Azure an api-key header or bearer
 // token (401). OpenAI and Anthropic take any key. The credential is recorded.
+// The Realtime endpoint, like api.openai.com, always upgrades and then
+// refuses a missing key (or, with Options.RealtimeKeys, any other key) with
+// an error event and close code 3000, a missing or non-realtime model with
+// close code 4000; its browser key subprotocol openai-insecure-api-key.KEY
+// is recorded as the key.
 //
 // Completions are deterministic: the text is "Hello from mock: " followed by
 // the last user message (first 512 runes), split into word tokens (see
@@ -65,6 +73,19 @@
 //	x-mock-huge-bytes: N        chat completions: N bytes of content, usage ceil(N/4)
 //	x-mock-ignore-max-tokens: 1 ignore every cap (natural or x-mock-chunks length), like a non-compliant server
 //	x-mock-omit-usage: 1        a 2xx answer without any usage (JSON, stream usage chunk, Anthropic, Gemini)
+//	x-mock-realtime-close-after: 5  realtime: close the socket with 1011 right after the 5th server event
+//	x-mock-realtime-usage-scale: 10 realtime: every usage count of response.done (and the produced usage) ×10
+//
+// On the Realtime endpoint the controls are headers of the upgrade request:
+// x-mock-status, x-mock-delay-ms and x-mock-fail-first answer the handshake;
+// the chunk controls apply to each response's deltas (x-mock-disconnect-after
+// drops the connection without a close frame, x-mock-stall-after silences the
+// session, x-mock-stream-forever streams until response.cancel), and
+// x-mock-omit-usage sends response.done with usage null. Options set the
+// session cap (RealtimeMaxSession, 60 minutes: error session_expired, close
+// 4000), the message limit (RealtimeMaxMessageBytes, 15 MiB: close 1009) and
+// the ping interval (RealtimePingInterval, 20 s); Provider.CloseRealtime
+// ends every session with 1001.
 //
 // faults.go details the fault controls. Accept-Encoding (gzip with q>0)
 // compresses any answer; identity or none gives a plain body.

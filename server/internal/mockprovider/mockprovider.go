@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +42,19 @@ type Options struct {
 	// serves. Empty: every deployment serves the model it is named after;
 	// otherwise an unlisted deployment answers 404 DeploymentNotFound.
 	Deployments map[string]string
+	// RealtimeKeys are the API keys the Realtime endpoint accepts; any other
+	// key is refused 401 invalid_api_key before the upgrade. Empty: any
+	// non-empty key, as the mock's other OpenAI endpoints take any key.
+	RealtimeKeys []string
+	// RealtimeMaxSession ends a Realtime session after this long (the real
+	// API's cap is 60 minutes, see realtime.go). Default 60 minutes.
+	RealtimeMaxSession time.Duration
+	// RealtimeMaxMessageBytes bounds one client WebSocket message (1009
+	// above). Default 15 MiB, OpenAI's limit for an audio append.
+	RealtimeMaxMessageBytes int64
+	// RealtimePingInterval is how often a Realtime session pings its
+	// client, as api.openai.com does. Default 20 s; negative: never.
+	RealtimePingInterval time.Duration
 }
 
 // Request is what the provider recorded about one request.
@@ -116,6 +130,8 @@ type Provider struct {
 	next    int        // ring write position once full
 	faults  faultState // x-mock-fail-first counters
 	store   store      // Responses API: stored responses and conversations
+
+	sessions rtSessions // open Realtime sessions (realtime.go)
 }
 
 // New returns a Provider with opts (zero fields take their defaults).
@@ -139,6 +155,16 @@ func New(opts Options) *Provider {
 		opts.Now = time.Now
 	}
 	opts.Deployments = maps.Clone(opts.Deployments)
+	opts.RealtimeKeys = slices.Clone(opts.RealtimeKeys)
+	if opts.RealtimeMaxSession <= 0 {
+		opts.RealtimeMaxSession = DefaultRealtimeMaxSession
+	}
+	if opts.RealtimeMaxMessageBytes <= 0 {
+		opts.RealtimeMaxMessageBytes = DefaultRealtimeMaxMessageBytes
+	}
+	if opts.RealtimePingInterval == 0 {
+		opts.RealtimePingInterval = DefaultRealtimePingInterval
+	}
 	p := &Provider{opts: opts}
 	p.resetLocked()
 	return p
@@ -219,6 +245,11 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer p.inFlight.Add(-1)
 
 	rt := p.route(r)
+	if rt.realtime {
+		// A WebSocket upgrade: no body, no compression (realtime.go).
+		p.serveRealtime(w, r, rt)
+		return
+	}
 	body, tooLarge, readErr := readBody(w, r, p.opts.MaxBodyBytes)
 	rec := p.record(r, body, rt)
 	ew, closeEncoder := encode(w, r)
@@ -252,7 +283,8 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte,
 }
 
 // requestKey extracts the credential a request carries: Authorization
-// Bearer, x-api-key, api-key, x-goog-api-key, or Gemini's ?key=.
+// Bearer, x-api-key, api-key, x-goog-api-key, the Realtime browser
+// subprotocol openai-insecure-api-key.KEY, or Gemini's ?key=.
 func requestKey(r *http.Request) string {
 	h := r.Header
 	if a := h.Get("Authorization"); a != "" {
@@ -265,6 +297,9 @@ func requestKey(r *http.Request) string {
 		if v := h.Get(name); v != "" {
 			return v
 		}
+	}
+	if k := subprotocolKey(r); k != "" {
+		return k
 	}
 	return r.URL.Query().Get("key")
 }

@@ -17,6 +17,8 @@ type route struct {
 	model string
 	// stream is set when the path itself asks for a stream (Gemini).
 	stream bool
+	// realtime marks the Realtime WebSocket endpoint (realtime.go).
+	realtime bool
 }
 
 // openAIRoutes are the OpenAI endpoints by path below /v1 (also served
@@ -37,9 +39,11 @@ func (p *Provider) route(r *http.Request) route {
 		return rt
 	}
 	if rest, ok := strings.CutPrefix(path, "/openai/"); ok {
-		return p.azureRoute(rest)
+		return p.azureRoute(r, rest)
 	}
 	switch {
+	case path == "/v1/realtime":
+		return realtimeRoute(r, nil)
 	case path == "/v1/messages":
 		return route{api: apiAnthropic, method: http.MethodPost, handle: (*call).messages}
 	case strings.HasPrefix(path, "/v1/responses/") && len(path) > len("/v1/responses/"):
