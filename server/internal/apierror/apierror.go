@@ -41,7 +41,7 @@ var statuses = map[string]int{
 	"request_too_large": 413,
 	"unknown_provider":  400, "bad_request": 400,
 	"upstream_unreachable": 502, "upstream_timeout": 504,
-	"store_unavailable": 503, "unauthorized": 401, "not_found": 404, "internal_error": 500,
+	"store_unavailable": 503, "relay_busy": 503, "upstream_refused": 502, "unauthorized": 401, "not_found": 404, "internal_error": 500,
 }
 
 // StatusOf is the HTTP status of a code (500 for an unknown code).

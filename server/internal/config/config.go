@@ -35,6 +35,7 @@ type Config struct {
 	CORS      CORS                `json:"cors"`
 	Network   Network             `json:"network"`
 	TLS       TLS                 `json:"tls"`
+	Realtime  Realtime            `json:"realtime"`
 	HTTP2     HTTP2               `json:"http2"`
 
 	SubjectLimit SubjectLimit `json:"subject_limit"`
@@ -258,6 +259,19 @@ func (t TLS) Enabled() bool { return t.CertFile != "" || len(t.Domains) > 0 }
 // LetsEncrypt is the default ACME directory.
 const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
 
+// Realtime bounds WebSocket sessions (the OpenAI Realtime API).
+type Realtime struct {
+	MaxSessions int `json:"max_sessions"`
+	// MaxSession is the longest session; a token's max_session_seconds
+	// may shorten it, never lengthen it.
+	MaxSession      Duration `json:"max_session"`
+	IdleTimeout     Duration `json:"idle_timeout"`
+	MaxMessageBytes int64    `json:"max_message_bytes"`
+	// RevocationCheck is how often a live session asks the store whether
+	// its token was revoked.
+	RevocationCheck Duration `json:"revocation_check"`
+}
+
 // HTTP2 configures HTTP/2: on for TLS clients (browsers need it for more
 // than six concurrent requests to one origin), and optionally in clear
 // text (h2c, prior knowledge) for load balancers that speak it.
@@ -289,10 +303,14 @@ func Default() Config {
 			UpstreamIdle: Duration(5 * time.Minute),
 			Shutdown:     Duration(30 * time.Second),
 		},
-		CORS:         CORS{AllowedOrigins: []string{"*"}},
-		Network:      Network{TrustedProxies: []string{}},
-		TLS:          TLS{Domains: []string{}, ACMEDirectory: LetsEncrypt, Cache: "dir"},
-		HTTP2:        HTTP2{Enabled: true, MaxConcurrentStreams: 100},
+		CORS:    CORS{AllowedOrigins: []string{"*"}},
+		Network: Network{TrustedProxies: []string{}},
+		TLS:     TLS{Domains: []string{}, ACMEDirectory: LetsEncrypt, Cache: "dir"},
+		HTTP2:   HTTP2{Enabled: true, MaxConcurrentStreams: 100},
+		Realtime: Realtime{
+			MaxSessions: 10000, MaxSession: Duration(30 * time.Minute), IdleTimeout: Duration(5 * time.Minute),
+			MaxMessageBytes: 15 << 20, RevocationCheck: Duration(2 * time.Second),
+		},
 		SubjectLimit: SubjectLimit{Calls: 0, Window: Duration(24 * time.Hour)},
 		Accounting: Accounting{
 			OnDisconnect: "cancel", DrainTimeout: Duration(2 * time.Minute), LeaseTTL: Duration(time.Minute),
@@ -416,6 +434,7 @@ func (c *Config) Validate() error {
 	c.validateLimits(bad)
 	c.validateAccounting(bad)
 	c.validateTLS(bad)
+	c.validateRealtime(bad)
 	if c.Metrics.Pprof && c.Metrics.Listen == "" {
 		bad("metrics.pprof", "needs metrics.listen: profiles are never served on the relay's own listener")
 	}
@@ -502,6 +521,25 @@ func (c *Config) validateTLS(bad func(string, string, ...any)) {
 	}
 	if c.HTTP2.H2C && !c.HTTP2.Enabled {
 		bad("http2.h2c", "needs http2.enabled")
+	}
+}
+
+func (c *Config) validateRealtime(bad func(string, string, ...any)) {
+	rt := c.Realtime
+	if rt.MaxSessions < 1 {
+		bad("realtime.max_sessions", "must be at least 1")
+	}
+	if rt.MaxSession < Duration(time.Second) || rt.MaxSession > Duration(24*time.Hour) {
+		bad("realtime.max_session", "must be between 1s and 24h")
+	}
+	if rt.IdleTimeout < Duration(time.Second) {
+		bad("realtime.idle_timeout", "must be at least 1s")
+	}
+	if rt.MaxMessageBytes < 64<<10 {
+		bad("realtime.max_message_bytes", "must be at least 65536")
+	}
+	if rt.RevocationCheck < Duration(100*time.Millisecond) || rt.RevocationCheck > Duration(time.Minute) {
+		bad("realtime.revocation_check", "must be between 100ms and 1m")
 	}
 }
 

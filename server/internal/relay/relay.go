@@ -6,9 +6,11 @@
 package relay
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"time"
@@ -76,6 +78,8 @@ type Options struct {
 	// Metrics and RequestLog are optional.
 	Metrics    *metrics.Metrics
 	RequestLog *requestlog.Writer
+	// Realtime bounds WebSocket sessions (zero value: DefaultRealtime).
+	Realtime Realtime
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -95,6 +99,11 @@ type Handler struct {
 	buffers bufferPool
 	log     *slog.Logger
 	now     func() time.Time
+	// sessions holds a slot per open realtime session (Realtime.MaxSessions);
+	// closing ends them all when the relay shuts down.
+	sessions chan struct{}
+	closing  context.Context
+	close    context.CancelFunc
 }
 
 // New builds a Handler.
@@ -120,11 +129,46 @@ func New(opts Options) (*Handler, error) {
 	if opts.Budget == (Budget{}) {
 		opts.Budget = DefaultBudget
 	}
-	h := &Handler{opts: opts, cache: tokencache.New(opts.CacheBytes), log: opts.Logger, now: opts.Now}
+	opts.Realtime = withRealtimeDefaults(opts.Realtime)
+	h := &Handler{opts: opts, cache: tokencache.New(opts.CacheBytes), log: opts.Logger, now: opts.Now,
+		sessions: make(chan struct{}, opts.Realtime.MaxSessions)}
+	h.closing, h.close = context.WithCancel(context.Background())
 	if h.now == nil {
 		h.now = time.Now
 	}
 	return h, nil
+}
+
+// CloseSessions ends every realtime session (1001 going away): the relay
+// is shutting down, and hijacked connections outlive http.Server.Shutdown.
+func (h *Handler) CloseSessions() { h.close() }
+
+func withRealtimeDefaults(rt Realtime) Realtime {
+	d := DefaultRealtime
+	if rt.MaxSessions > 0 {
+		d.MaxSessions = rt.MaxSessions
+	}
+	if rt.MaxDuration > 0 {
+		d.MaxDuration = rt.MaxDuration
+	}
+	if rt.Idle > 0 {
+		d.Idle = rt.Idle
+	}
+	if rt.MaxMessageBytes > 0 {
+		d.MaxMessageBytes = rt.MaxMessageBytes
+	}
+	if rt.RevocationCheck > 0 {
+		d.RevocationCheck = rt.RevocationCheck
+	}
+	d.Transport = rt.Transport
+	if d.Transport == nil {
+		d.Transport = &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout: 10 * time.Second,
+		}
+	}
+	return d
 }
 
 // decode opens a token, paying the crypto once per distinct token: the

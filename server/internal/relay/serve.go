@@ -21,6 +21,10 @@ import (
 // the request's URL.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fields := reqlog.From(r.Context())
+	if IsWebSocket(r) {
+		h.serveRealtime(w, r, fields)
+		return
+	}
 	c, apiErr := h.prepare(w, r, fields)
 	if apiErr != nil {
 		fields.Code = apiErr.Code

@@ -38,6 +38,7 @@ type Relay struct {
 	reqlog  *requestlog.Writer
 	metrics *metrics.Metrics
 	handler http.Handler
+	relay   *relay.Handler
 	tls     *tlsSource // nil: plain HTTP
 	// Ready, if set, receives the bound address once listening.
 	Ready func(addr net.Addr)
@@ -120,6 +121,11 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		FailOpen:     cfg.Store.OnUnavailable == "fail_open",
 		UpstreamIdle: cfg.Timeouts.UpstreamIdle.D(),
 		Models:       models,
+		Realtime: relay.Realtime{
+			MaxSessions: cfg.Realtime.MaxSessions, MaxDuration: cfg.Realtime.MaxSession.D(),
+			Idle: cfg.Realtime.IdleTimeout.D(), MaxMessageBytes: cfg.Realtime.MaxMessageBytes,
+			RevocationCheck: cfg.Realtime.RevocationCheck.D(),
+		},
 		Budget: relay.Budget{
 			OutputReserve:        cfg.Accounting.OutputReserve,
 			ReserveServerContext: cfg.Accounting.ServerSideContext == "reserve",
@@ -144,7 +150,7 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		return nil, err
 	}
 	log.Info("relay configured", "providers", providers.Names(), "keys", keys.Len(), "store", cfg.Store.Driver)
-	return &Relay{cfg: cfg, log: log, store: st, reqlog: writer, metrics: m, handler: root, tls: tlsSrc}, nil
+	return &Relay{cfg: cfg, log: log, store: st, reqlog: writer, metrics: m, handler: root, relay: h, tls: tlsSrc}, nil
 }
 
 // newTransport builds the client to the providers: the relay's own
@@ -253,6 +259,9 @@ func (r *Relay) Run(ctx context.Context) error {
 	r.log.Info("shutting down: draining in-flight requests", "deadline", r.cfg.Timeouts.Shutdown.D().String())
 	sctx, cancel := context.WithTimeout(context.Background(), r.cfg.Timeouts.Shutdown.D())
 	defer cancel()
+	// Realtime sessions live on hijacked connections Shutdown does not
+	// wait for: they are told the relay is going away (1001).
+	r.relay.CloseSessions()
 	if err := srv.Shutdown(sctx); err != nil {
 		r.log.Warn("drain deadline passed: closing remaining connections", "err", err)
 		_ = srv.Close()
