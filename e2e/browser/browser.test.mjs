@@ -8,31 +8,26 @@
 // the Go binaries from RELAYAPI_BIN / MOCKPROVIDER_BIN, else `go build` of ../../server,
 // and the openssl CLI (for the HTTPS relays' test certificate).
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { X509Certificate, createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  Processes,
+  accessLog as accessLogOf,
+  execFileP,
+  goBinary as goBinaryIn,
+  makeCertificate,
+  repo,
+} from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
 const exampleDir = join(repo, 'examples/web');
 const artifacts = join(repo, 'e2e/artifacts');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
 // The real provider key: the backend puts it inside each (encrypted) token; the
 // page must never carry it in clear.
 const REAL_KEY = `sk-e2e-real-upstream-${randomBytes(12).toString('hex')}`;
@@ -40,8 +35,7 @@ const ADMIN_KEY = `e2e-admin-${randomBytes(12).toString('hex')}`;
 const CHUNK_DELAY_MS = 250;
 const WAIT = { timeout: 15_000 };
 
-const execFileP = promisify(execFile);
-const children = [];
+const procs = new Processes();
 let work;
 let relayBin;
 let raiFile;
@@ -57,50 +51,11 @@ const consoleErrors = [];
 
 // --- processes -------------------------------------------------------------
 
-function start(name, bin, args, { env = {}, ready }) {
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const proc = { name, child, log: '', lines: [] };
-  const exited = new Promise((r) => child.once('exit', (code, signal) => r(code ?? signal)));
-  proc.exited = exited;
-  children.push(proc);
-  const matched = new Promise((resolveReady, reject) => {
-    const onData = (d) => {
-      proc.log += d;
-      const m = proc.log.match(ready);
-      if (m) resolveReady(m);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    exited.then((code) => reject(new Error(`${name} exited (${code}) before it was ready:\n${proc.log}`)));
-    setTimeout(() => reject(new Error(`${name} not ready within 20 s:\n${proc.log}`)), 20_000).unref();
-  });
-  return matched;
-}
-
-async function stop(proc) {
-  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  proc.child.kill('SIGTERM');
-  const timer = setTimeout(() => proc.child.kill('SIGKILL'), 5_000);
-  await proc.exited;
-  clearTimeout(timer);
-}
-
-async function goBinary(name, envVar) {
-  if (process.env[envVar]) return process.env[envVar];
-  const out = join(work, 'bin', name);
-  await execFileP('go', ['build', '-o', out, `./cmd/${name}`], { cwd: join(repo, 'server'), timeout: 300_000 });
-  return out;
-}
-
-const relayProc = () => children.find((p) => p.name === 'relayapi');
+const start = (...args) => procs.start(...args);
+const goBinary = (name, envVar) => goBinaryIn(work, name, envVar);
 
 // The relay's access log: one JSON line per request, token redacted.
-function accessLog() {
-  return relayProc()
-    .log.split('\n')
-    .filter((l) => l.includes('"msg":"request"'))
-    .map((l) => JSON.parse(l));
-}
+const accessLog = () => accessLogOf(procs.find('relayapi'));
 
 async function mockStats() {
   const res = await fetch(`${mockURL}/_mock/stats`);
@@ -216,7 +171,7 @@ before(
 
 after(async () => {
   if (context) await Promise.race([context.close(), new Promise((r) => setTimeout(r, 10_000).unref())]);
-  await Promise.all(children.map(stop));
+  await procs.stopAll();
   for (const dir of [userDataDir, work]) if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -363,26 +318,6 @@ const STREAMS = 12;
 // stream can only start once one has ended, and then it still waits those 500 ms:
 // the control's stall is not a race of milliseconds.
 const SLOW = { 'x-mock-delay-ms': '500', 'x-mock-chunks': '20', 'x-mock-chunk-delay-ms': '150' };
-
-// A throwaway CA and a leaf it signed for 127.0.0.1 and localhost, with the openssl
-// CLI (node:crypto makes keys, not certificates). spki is what Chromium's
-// --ignore-certificate-errors-spki-list takes: base64(SHA-256(leaf's SubjectPublicKeyInfo)).
-async function makeCertificate(dir) {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1'];
-  const [caKey, caFile, keyFile, certFile] = ['ca.key', 'ca.pem', 'leaf.key', 'leaf.pem'].map((f) => join(dir, f));
-  await execFileP('openssl', ['req', '-x509', ...ec, '-keyout', caKey, '-out', caFile, '-subj', '/CN=RelayAPI e2e CA']);
-  const leafExtensions = [
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    'basicConstraints=critical,CA:FALSE',
-    'extendedKeyUsage=serverAuth',
-  ].flatMap((e) => ['-addext', e]);
-  await execFileP('openssl', [
-    ...['req', '-x509', ...ec, '-CA', caFile, '-CAkey', caKey, '-keyout', keyFile, '-out', certFile],
-    ...['-subj', '/CN=127.0.0.1', ...leafExtensions],
-  ]);
-  const der = new X509Certificate(await readFile(certFile)).publicKey.export({ type: 'spki', format: 'der' });
-  return { certFile, keyFile, spki: createHash('sha256').update(der).digest('base64') };
-}
 
 // Another relay (same .rai, same mock provider) serving HTTPS from the test certificate.
 async function startHTTPSRelay(name, cert, http2) {
