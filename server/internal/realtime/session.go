@@ -36,6 +36,10 @@ type Limits struct {
 	MaxDuration     time.Duration
 	Idle            time.Duration
 	MaxMessageBytes int64
+	// WriteTimeout bounds delivering one message: a peer that stops
+	// reading ends the session instead of holding it (and the provider
+	// generating) until the idle timeout.
+	WriteTimeout time.Duration
 }
 
 // Session is one relayed conversation. Inspect, when set, sees each
@@ -180,36 +184,52 @@ func isTooBig(err error) bool {
 // in the message is what the provider's parser would keep.
 func (s *Session) fromClient(ctx context.Context, typ websocket.MessageType, r io.Reader, dst, src *websocket.Conn) error {
 	if typ != websocket.MessageText || s.Inspect == nil {
-		return stream(ctx, typ, nil, r, dst)
+		wctx, cancel := s.writeContext(ctx)
+		defer cancel()
+		return stream(wctx, typ, nil, r, dst)
 	}
 	event, err := readRest(nil, r)
 	if err != nil {
 		return err
 	}
 	if refusal := s.Inspect(event); refusal != nil {
-		if err := src.Write(ctx, websocket.MessageText, refusal); err != nil {
+		wctx, cancel := s.writeContext(ctx)
+		defer cancel()
+		if err := src.Write(wctx, websocket.MessageText, refusal); err != nil {
 			return writeError{err}
 		}
 		return nil
 	}
-	if err := dst.Write(ctx, typ, event); err != nil {
+	wctx, cancel := s.writeContext(ctx)
+	defer cancel()
+	if err := dst.Write(wctx, typ, event); err != nil {
 		return writeError{err}
 	}
 	return nil
 }
 
+// writeContext bounds one message's delivery by Limits.WriteTimeout.
+func (s *Session) writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.Limits.WriteTimeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, s.Limits.WriteTimeout)
+}
+
 // fromProvider streams a provider event to the client, reading the
 // response.done events for their usage.
 func (s *Session) fromProvider(ctx context.Context, typ websocket.MessageType, r io.Reader, dst, _ *websocket.Conn) error {
+	wctx, cancel := s.writeContext(ctx)
+	defer cancel()
 	if typ != websocket.MessageText {
-		return stream(ctx, typ, nil, r, dst)
+		return stream(wctx, typ, nil, r, dst)
 	}
 	prefix, whole, err := peek(r)
 	if err != nil {
 		return err
 	}
 	if t, known := eventType(prefix, whole); known && t != "response.done" {
-		return stream(ctx, typ, prefix, r, dst)
+		return stream(wctx, typ, prefix, r, dst)
 	}
 	event, err := readRest(prefix, r)
 	if err != nil {
@@ -222,7 +242,7 @@ func (s *Session) fromProvider(ctx context.Context, typ websocket.MessageType, r
 		s.usage.Responses++
 		s.mu.Unlock()
 	}
-	if err := dst.Write(ctx, typ, event); err != nil {
+	if err := dst.Write(wctx, typ, event); err != nil {
 		return writeError{err}
 	}
 	return nil

@@ -28,6 +28,9 @@ type Realtime struct {
 	MaxDuration, Idle time.Duration
 	// MaxMessageBytes bounds one WebSocket message either way.
 	MaxMessageBytes int64
+	// WriteTimeout bounds delivering one message (timeouts.write_idle): a
+	// side that stops reading ends the session.
+	WriteTimeout time.Duration
 	// RevocationCheck is how often a live session asks the store whether
 	// its token was revoked (on any relay).
 	RevocationCheck time.Duration
@@ -38,7 +41,7 @@ type Realtime struct {
 // DefaultRealtime is Options.Realtime when unset.
 var DefaultRealtime = Realtime{
 	MaxSessions: 10000, MaxDuration: 30 * time.Minute, Idle: 5 * time.Minute,
-	MaxMessageBytes: 15 << 20, RevocationCheck: 2 * time.Second,
+	MaxMessageBytes: 15 << 20, RevocationCheck: 2 * time.Second, WriteTimeout: time.Minute,
 }
 
 // realtimePath is the one WebSocket route: OpenAI's Realtime API.
@@ -266,7 +269,7 @@ func (h *Handler) runRealtime(w http.ResponseWriter, r *http.Request, c *call, m
 		c.markRefund("client_closed")
 		return realtime.Usage{}, "client_closed"
 	}
-	limits := realtime.Limits{MaxDuration: o.MaxDuration, Idle: o.Idle, MaxMessageBytes: o.MaxMessageBytes}
+	limits := realtime.Limits{MaxDuration: o.MaxDuration, Idle: o.Idle, MaxMessageBytes: o.MaxMessageBytes, WriteTimeout: o.WriteTimeout}
 	if s := c.claims.MaxSessionSeconds; s > 0 && time.Duration(s)*time.Second < limits.MaxDuration {
 		limits.MaxDuration = time.Duration(s) * time.Second
 	}

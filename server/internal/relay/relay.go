@@ -160,6 +160,9 @@ func withRealtimeDefaults(rt Realtime) Realtime {
 	if rt.RevocationCheck > 0 {
 		d.RevocationCheck = rt.RevocationCheck
 	}
+	if rt.WriteTimeout > 0 {
+		d.WriteTimeout = rt.WriteTimeout
+	}
 	d.Transport = rt.Transport
 	if d.Transport == nil {
 		d.Transport = &http.Transport{

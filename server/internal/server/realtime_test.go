@@ -78,6 +78,14 @@ func (u *scriptedRealtime) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case "response.create":
 			_ = c.Write(ctx, websocket.MessageText, []byte(`{"type":"response.output_text.delta","delta":"Hello"}`))
 			_ = c.Write(ctx, websocket.MessageText, []byte(`{"type":"response.done","event_id":"evt_2","response":{"status":"completed","usage":{"total_tokens":30,"input_tokens":10,"output_tokens":20}}}`))
+		case "test.flood":
+			chunk := make([]byte, 64<<10)
+			for range 2000 { // 128 MiB: far more than the sockets buffer
+				if c.Write(ctx, websocket.MessageBinary, chunk) != nil {
+					u.ended <- websocket.StatusGoingAway
+					return
+				}
+			}
 		case "test.hangup":
 			_ = c.Close(websocket.StatusInternalError, "provider hung up")
 			u.ended <- websocket.StatusInternalError
@@ -536,4 +544,33 @@ func TestAConversationWithTheMockProviderIsRelayedAndMetered(t *testing.T) {
 	if st := mock.Stats(); st.ByKey[realKey] != 1 || len(st.ByKey) != 1 {
 		t.Fatalf("the provider saw %v, want one session with the real key", st.ByKey)
 	}
+}
+
+// A client that stops reading while the provider keeps sending is dropped
+// after timeouts.write_idle, not held (with the provider generating)
+// until the idle timeout.
+func TestAClientThatStopsReadingIsDropped(t *testing.T) {
+	up := newScriptedRealtime()
+	s := rtStack(t, up, func(c *config.Config) { c.Timeouts.WriteIdle = config.Duration(500 * time.Millisecond) })
+	tok := s.token(func(c *token.Claims) { c.Concurrency = 1 })
+	c, _, err := dialRT(t, rtURL(s, tok, "gpt-realtime"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readEvent(t, c)
+	start := time.Now()
+	_ = c.Write(context.Background(), websocket.MessageText, []byte(`{"type":"test.flood"}`))
+	select {
+	case <-up.ended:
+		t.Logf("the stalled session ended after %s", time.Since(start))
+	case <-time.After(15 * time.Second):
+		t.Fatal("the provider kept a session whose client stopped reading")
+	}
+	eventually(t, "the slot back", func() bool {
+		c2, _, err := dialRT(t, rtURL(s, tok, "gpt-realtime"), nil)
+		if err == nil {
+			c2.CloseNow()
+		}
+		return err == nil
+	})
 }

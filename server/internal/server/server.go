@@ -124,7 +124,7 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		Realtime: relay.Realtime{
 			MaxSessions: cfg.Realtime.MaxSessions, MaxDuration: cfg.Realtime.MaxSession.D(),
 			Idle: cfg.Realtime.IdleTimeout.D(), MaxMessageBytes: cfg.Realtime.MaxMessageBytes,
-			RevocationCheck: cfg.Realtime.RevocationCheck.D(),
+			RevocationCheck: cfg.Realtime.RevocationCheck.D(), WriteTimeout: cfg.Timeouts.WriteIdle.D(),
 		},
 		Budget: relay.Budget{
 			OutputReserve:        cfg.Accounting.OutputReserve,
