@@ -306,6 +306,33 @@ describe('playground page in Chromium, cross-origin to the relay', () => {
     assert.ok(existsSync(file));
     t.diagnostic(`screenshot: ${file}`);
   });
+
+  // After the chat's tests (they count the page's sessions): the realtime mode
+  // opens a plain ws:// WebSocket to the relay with the page's Origin.
+  it('realtime tab: streams a WebSocket answer, shows its usage, hangs up with 1000', async () => {
+    const message = 'hi socket';
+    const expected = `Hello from mock: ${message}`;
+    await page.check('#mode-realtime');
+    assert.equal(await page.isVisible('#chat'), false, 'the chat form is still shown');
+    await page.fill('#rt-message', message);
+    await page.click('#rt-send');
+    await page.waitForFunction(
+      (want) => document.querySelector('#rt-log .rt-answer[data-state="done"] .text')?.textContent === want,
+      expected,
+      WAIT,
+    );
+    assert.equal(await page.getAttribute('#rt-status', 'data-state'), 'open');
+    assert.match(await page.textContent('#rt-usage'), new RegExp(`, ${expected.split(' ').length} output tokens,`));
+    await page.click('#rt-hangup');
+    await page.waitForFunction(() => document.querySelector('#rt-status').dataset.state === 'closed', null, WAIT);
+    assert.match(await page.textContent('#rt-status'), /^Closed: code 1000\b/);
+    assert.equal(await page.locator('#rt-log .rt-error').count(), 0, await page.innerText('#rt-log'));
+    const log = accessLog();
+    assert.ok(
+      log.some((l) => l.method === 'GET' && l.path === '/t/***/v1/realtime'),
+      `the relay logged no realtime session: ${JSON.stringify(log.slice(-3))}`,
+    );
+  });
 });
 
 // --- HTTP/2: a dozen streams from one page to one HTTPS relay ----------------------

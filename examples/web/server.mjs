@@ -4,8 +4,10 @@
 // browser build from node_modules) and mints one RelayAPI token per chat
 // message with the JavaScript SDK. Plain node:http, no framework, no build.
 //
-//   GET /api/session?scenario=ok|exhausted|model|wrong-origin|expired
+//   GET /api/session?scenario=ok|exhausted|model|wrong-origin|expired|realtime
 //     → {"baseURL": "http://relay/t/{token}/v1", "model": "…", "scenario": "…", "waitMs": 0}
+//   (realtime: a token for one WebSocket session, paths /v1/realtime and the
+//   REALTIME_MODEL; the page opens baseURL + /realtime?model=… with ws://)
 //
 // Settings (environment):
 //   RELAYAPI_RAI       the backend's .rai key file (path or JSON); default ../../default.rai
@@ -15,6 +17,7 @@
 //   RELAYAPI_PROVIDER  provider name on the relay (default openai)
 //   CHAT_MODEL         the model tokens allow (default gpt-4o-mini)
 //   OTHER_MODEL        the model the "model" scenario asks for (default gpt-4o)
+//   REALTIME_MODEL     the model of the "realtime" scenario (default gpt-realtime-mini)
 //   RELAYAPI_LEEWAY    the relay's token.leeway in seconds (default 30), for the expired scenario
 //   PAGE_ORIGIN        the page's origin for the `origins` claim (default: the Host the browser used)
 //   HOST, PORT         where this server listens (default 127.0.0.1:3000; PORT=0 picks a free port)
@@ -36,6 +39,7 @@ const settings = {
   apiKey: env.OPENAI_API_KEY || undefined,
   model: env.CHAT_MODEL || 'gpt-4o-mini',
   otherModel: env.OTHER_MODEL || 'gpt-4o',
+  realtimeModel: env.REALTIME_MODEL || 'gpt-realtime-mini',
   leewaySeconds: Number(env.RELAYAPI_LEEWAY ?? 30),
   pageOrigin: env.PAGE_ORIGIN || '',
 };
@@ -118,8 +122,15 @@ async function session(scenario, pageOrigin) {
       const refusedFrom = token.expiresAt.getTime() + (settings.leewaySeconds + 1) * 1000;
       return answer(baseURL, { waitMs: Math.max(0, refusedFrom - Date.now() + 100) });
     }
+    case 'realtime': {
+      // One WebSocket session is one call; the relay checks the token's origins
+      // against the handshake's Origin (no CORS protects a WebSocket).
+      const model = settings.realtimeModel;
+      const { baseURL } = await mint(pageOrigin, scenario, { models: [model], paths: ['/v1/realtime'] });
+      return answer(baseURL, { model });
+    }
   }
-  throw new HTTPError(400, 'scenario must be one of ok, exhausted, model, wrong-origin, expired');
+  throw new HTTPError(400, 'scenario must be one of ok, exhausted, model, wrong-origin, expired, realtime');
 }
 
 function originOf(req) {

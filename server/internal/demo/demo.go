@@ -231,4 +231,4 @@ func newPageHandler(s *sessions) http.Handler {
 }
 
 // errBadScenario is a request for a scenario the page does not offer.
-var errBadScenario = errors.New("scenario must be one of ok, exhausted, model, wrong-origin, expired")
+var errBadScenario = errors.New("scenario must be one of ok, exhausted, model, wrong-origin, expired, realtime")

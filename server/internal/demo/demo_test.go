@@ -5,10 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+	"github.com/relayapi/relayapi/sdk/go/rai"
+	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
 // startDemo runs the demo on free ports and returns the page's origin and
@@ -117,7 +124,21 @@ func TestDemo(t *testing.T) {
 			!strings.Contains(string(body), `"openai": "/openai-lite.js"`) {
 			t.Fatalf("GET /: %d\n%s", res.StatusCode, body)
 		}
-		for _, name := range []string{"/app.js", "/openai-lite.js"} {
+		// The second mode: a realtime session over a WebSocket, with real
+		// (keyboard-reachable) radio buttons and a hang-up button.
+		for _, want := range []string{
+			`<input id="mode-realtime" type="radio" name="mode" value="realtime"`, "Realtime (WebSocket)",
+			`id="rt-form"`, `id="rt-hangup"`, `id="rt-status"`, `src="/realtime.js"`,
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("the page lacks %s", want)
+			}
+		}
+		if _, js := get(t, page+"/realtime.js"); !strings.Contains(string(js), "conversation.item.create") ||
+			!strings.Contains(string(js), "scenario=realtime") {
+			t.Errorf("realtime.js does not open a realtime session:\n%s", js)
+		}
+		for _, name := range []string{"/app.js", "/realtime.js", "/openai-lite.js"} {
 			res, _ := get(t, page+name)
 			if res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Type"), "javascript") {
 				t.Errorf("GET %s: %d %s", name, res.StatusCode, res.Header.Get("Content-Type"))
@@ -196,4 +217,127 @@ func TestDemo(t *testing.T) {
 			t.Fatalf("preflight for the page's own token: Access-Control-Allow-Origin %q", got)
 		}
 	})
+}
+
+// TestRealtimeToken decodes the realtime scenario's token: one WebSocket
+// session with the realtime model, from the page's origin only.
+func TestRealtimeToken(t *testing.T) {
+	rf, err := rai.GenerateAES(rai.Server{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint, err := rf.MintKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := token.NewKeyring()
+	if err := rf.AddTo(keys); err != nil {
+		t.Fatal(err)
+	}
+	s := &sessions{key: mint, relay: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8840}}
+	req := httptest.NewRequest(http.MethodGet, "/api/session?scenario=realtime", nil)
+	req.Host = "127.0.0.1:8841"
+	rec := httptest.NewRecorder()
+	s.serve(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("session: %d %s", rec.Code, rec.Body)
+	}
+	var answer Session
+	if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil {
+		t.Fatal(err)
+	}
+	if answer.Scenario != "realtime" || answer.Model != RealtimeModel || answer.WaitMs != 0 {
+		t.Fatalf("answer: %+v", answer)
+	}
+	tok, ok := strings.CutPrefix(answer.BaseURL, "http://127.0.0.1:8840/t/")
+	if tok, ok = strings.CutSuffix(tok, "/v1"); !ok {
+		t.Fatalf("baseURL %s", answer.BaseURL)
+	}
+	c, err := token.Decode(tok, keys, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Models, []string{RealtimeModel}) || !slices.Equal(c.Paths, []string{"/v1/realtime"}) ||
+		!slices.Equal(c.Origins, []string{"http://127.0.0.1:8841"}) || c.APIKey != UpstreamKey ||
+		c.Provider != Provider || c.Meta["scenario"] != "realtime" {
+		t.Fatalf("claims: %+v", c)
+	}
+}
+
+// TestDemoRealtime opens the session the page opens: a WebSocket to the
+// relay with the page's Origin, a text turn, its usage, a hang-up.
+func TestDemoRealtime(t *testing.T) {
+	page, _ := startDemo(t)
+	s := session(t, page, "realtime")
+	url := "ws" + strings.TrimPrefix(s.BaseURL, "http") + "/realtime?model=" + s.Model
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	// Another site's page is refused at the handshake.
+	_, res, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+		Subprotocols: []string{"realtime"},
+		HTTPHeader:   http.Header{"Origin": {"https://another-site.example"}},
+	})
+	if err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+		t.Fatalf("another origin: %v %v", res, err)
+	}
+
+	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+		Subprotocols: []string{"realtime"},
+		HTTPHeader:   http.Header{"Origin": {page}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if conn.Subprotocol() != "realtime" {
+		t.Errorf("subprotocol %q", conn.Subprotocol())
+	}
+	for _, ev := range []string{
+		`{"type":"session.update","session":{"type":"realtime","output_modalities":["text"]}}`,
+		`{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"one two three"}]}}`,
+		`{"type":"response.create"}`,
+	} {
+		if err := conn.Write(ctx, websocket.MessageText, []byte(ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var text strings.Builder
+	for {
+		_, data, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev struct {
+			Type     string `json:"type"`
+			Delta    string `json:"delta"`
+			Response struct {
+				Status string `json:"status"`
+				Usage  struct {
+					OutputTokens int `json:"output_tokens"`
+				} `json:"usage"`
+			} `json:"response"`
+		}
+		if err := json.Unmarshal(data, &ev); err != nil {
+			t.Fatal(err)
+		}
+		switch ev.Type {
+		case "error":
+			t.Fatalf("error event: %s", data)
+		case "response.output_text.delta":
+			text.WriteString(ev.Delta)
+		}
+		if ev.Type == "response.done" {
+			if ev.Response.Status != "completed" || ev.Response.Usage.OutputTokens != 6 {
+				t.Errorf("response.done: %s", data)
+			}
+			break
+		}
+	}
+	if got := text.String(); got != "Hello from mock: one two three" {
+		t.Errorf("text %q", got)
+	}
+	if err := conn.Close(websocket.StatusNormalClosure, "hang up"); err != nil {
+		t.Errorf("close: %v", err)
+	}
 }

@@ -15,11 +15,13 @@ import (
 	"github.com/relayapi/relayapi/sdk/go/token"
 )
 
-// Models of the demo tokens: the one every token allows, and the one the
-// "model" scenario asks for instead.
+// Models of the demo tokens: the one every chat token allows, the one the
+// "model" scenario asks for instead, and the one of the "realtime" scenario
+// (a WebSocket session, docs/api.md "Realtime sessions").
 const (
-	Model      = "gpt-4o-mini"
-	OtherModel = "gpt-4o"
+	Model         = "gpt-4o-mini"
+	OtherModel    = "gpt-4o"
+	RealtimeModel = "gpt-realtime-mini"
 )
 
 // UpstreamKey is the "real" provider key the demo tokens carry, encrypted:
@@ -113,6 +115,12 @@ func (s *sessions) session(r *http.Request, scenario, origin string) (*Session, 
 	case "expired":
 		claims.IssuedAt = now.Add(-2 * time.Hour).Unix()
 		claims.ExpiresAt = now.Add(-time.Hour).Unix()
+	case "realtime":
+		// One WebSocket session is one call; the page's origin is checked
+		// against the handshake's Origin (no CORS protects a WebSocket).
+		claims.Models = []string{RealtimeModel}
+		claims.Paths = []string{"/v1/realtime"}
+		answer.Model = RealtimeModel
 	default:
 		return nil, errBadScenario
 	}
