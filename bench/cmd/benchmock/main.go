@@ -5,7 +5,9 @@
 //
 // POST .../chat/completions answers JSON, or SSE when the body holds
 // "stream":true; the X-Bench-Chunks and X-Bench-Delay-Ms request headers
-// override -chunks and -delay. GET /healthz answers "ok". It prints
+// override -chunks and -delay. GET /v1/realtime?model=M is a Realtime
+// WebSocket (package rtmock: session.created, then an answer to every
+// bench.ping or response.create event). GET /healthz answers "ok". It prints
 // "listening on ADDR" once it accepts connections and exits on SIGINT or
 // SIGTERM.
 package main
@@ -16,12 +18,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/relayapi/relayapi/bench/internal/mock"
+	"github.com/relayapi/relayapi/bench/internal/rtmock"
 	"github.com/relayapi/relayapi/bench/internal/serve"
 )
 
@@ -54,9 +58,22 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "benchmock:", err)
 		return 2
 	}
-	if err := serve.Run(ctx, *addr, h, stderr); err != nil {
+	if err := serve.Run(ctx, *addr, withRealtime(h), stderr); err != nil {
 		fmt.Fprintln(stderr, "benchmock:", err)
 		return 1
 	}
 	return 0
+}
+
+// withRealtime routes rtmock.Path to the Realtime mock, the rest to h (one
+// string comparison: the chat path pays nothing for it).
+func withRealtime(h http.Handler) http.Handler {
+	rt := &rtmock.Handler{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == rtmock.Path {
+			rt.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // TestRunServesUntilCancelled starts the command on a free port, asks for
@@ -40,6 +42,24 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if n := strings.Count(string(b), "data: "); n != 2+2 {
 		t.Errorf("%d events:\n%s", n, b)
 	}
+
+	// The Realtime WebSocket on the same listener.
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	c, _, err := websocket.Dial(wctx, "ws://"+addr+"/v1/realtime?model=gpt-realtime", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := c.Read(wctx); err != nil || !strings.Contains(string(b), `"session.created"`) {
+		t.Fatalf("first event %s, %v", b, err)
+	}
+	if err := c.Write(wctx, websocket.MessageText, []byte(`{"type":"bench.ping","event_id":"e1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := c.Read(wctx); err != nil || !strings.Contains(string(b), `"event_id":"e1"`) {
+		t.Fatalf("answer %s, %v", b, err)
+	}
+	c.Close(websocket.StatusNormalClosure, "")
 
 	cancel()
 	select {

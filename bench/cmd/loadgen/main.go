@@ -3,10 +3,15 @@
 //
 //	loadgen rate   [-rate 1000] [-duration 10s] [-warmup 1s] [-conns 64] [-timeout 30s] [common flags]
 //	loadgen stream [-streams 200] [-conns-per-stream 1] [-expect-delay 0] [-duration 2m] [common flags]
+//	loadgen realtime [-url ws://…/v1/realtime?model=M] [-sessions 50] [-interval 50ms] [-duration 10s]
+//	                 [-warmup 1s] [-hold 0] [-event bench.ping] [-open-concurrency 64] [-timeout 10s] [-header …]
 //
 // Common flags: -url, -header "Name: value" (repeatable), -body or
 // -body-file, -method. In stream mode the line "ALL_OPEN <n>" goes to
-// stderr once every stream has its first event (or has failed).
+// stderr once every stream has its first event (or has failed); in
+// realtime mode once every session has its session.created (or has
+// failed). Realtime with -interval 0 sends no pings: it opens the
+// sessions, holds them idle for -hold and closes them.
 package main
 
 import (
@@ -24,13 +29,15 @@ import (
 	"time"
 
 	"github.com/relayapi/relayapi/bench/internal/load"
+	"github.com/relayapi/relayapi/bench/internal/rtload"
 )
 
 // Default bodies target the mock as a relay client would.
 const (
-	defaultURL        = "http://127.0.0.1:9100/v1/chat/completions"
-	defaultBody       = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}]}`
-	defaultStreamBody = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}],"stream":true,"stream_options":{"include_usage":true}}`
+	defaultURL         = "http://127.0.0.1:9100/v1/chat/completions"
+	defaultBody        = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}]}`
+	defaultRealtimeURL = "ws://127.0.0.1:9100/v1/realtime?model=gpt-realtime"
+	defaultStreamBody  = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello."}],"stream":true,"stream_options":{"include_usage":true}}`
 )
 
 func main() {
@@ -42,7 +49,7 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	usage := func() {
-		fmt.Fprintln(stderr, "usage: loadgen rate|stream [flags]  (loadgen rate -h for flags)")
+		fmt.Fprintln(stderr, "usage: loadgen rate|stream|realtime [flags]  (loadgen rate -h for flags)")
 	}
 	if len(args) == 0 {
 		usage()
@@ -57,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		result, err = runRate(ctx, args[1:], stderr)
 	case "stream":
 		result, err = runStream(ctx, args[1:], stderr)
+	case "realtime":
+		result, err = runRealtime(ctx, args[1:], stderr)
 	case "-h", "-help", "--help", "help":
 		usage()
 		return 0
@@ -179,6 +188,32 @@ func runStream(ctx context.Context, args []string, stderr io.Writer) (any, error
 		return nil, err
 	}
 	return load.Stream(ctx, o)
+}
+
+func runRealtime(ctx context.Context, args []string, stderr io.Writer) (any, error) {
+	fs := flag.NewFlagSet("loadgen realtime", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := rtload.Options{Log: stderr}
+	fs.StringVar(&o.URL, "url", defaultRealtimeURL, "Realtime WebSocket URL (ws, wss, http or https), with ?model=")
+	var headers headerFlag
+	headers.h = http.Header{}
+	fs.Var(&headers, "header", `handshake header "Name: value" (repeatable)`)
+	fs.IntVar(&o.Sessions, "sessions", 50, "concurrent sessions, each on its own connection")
+	fs.DurationVar(&o.Interval, "interval", 50*time.Millisecond, "pause between two pings of a session (0: no pings, only -hold)")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "measured window of pings, after the warm-up")
+	fs.DurationVar(&o.Warmup, "warmup", time.Second, "pings sent before the measured window, not recorded")
+	fs.DurationVar(&o.Hold, "hold", 0, "keep the sessions open and idle this long before closing them")
+	fs.StringVar(&o.EventType, "event", "bench.ping", `type of the ping events (the mock also answers "response.create")`)
+	fs.IntVar(&o.OpenConcurrency, "open-concurrency", 64, "handshakes in flight at once")
+	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "per handshake, and for the last answers after the last ping")
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	if headers.err != nil {
+		return nil, headers.err
+	}
+	o.Header = headers.h
+	return rtload.Run(ctx, o)
 }
 
 // headerFlag collects repeated -header flags. Set never fails: the flag

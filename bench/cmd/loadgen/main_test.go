@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/relayapi/relayapi/bench/internal/mock"
+	"github.com/relayapi/relayapi/bench/internal/rtmock"
 )
 
 func mockURL(t *testing.T, cfg mock.Config) string {
@@ -81,6 +82,23 @@ func TestStream(t *testing.T) {
 	}
 }
 
+func TestRealtime(t *testing.T) {
+	srv := httptest.NewServer(&rtmock.Handler{})
+	t.Cleanup(srv.Close)
+	url := srv.URL + rtmock.Path + "?model=gpt-realtime"
+	out, stderr := runJSON(t, []string{"realtime", "-url", url, "-sessions", "4", "-interval", "20ms",
+		"-duration", "100ms", "-warmup", "0s", "-header", "Authorization: Bearer sk-secret"},
+		"mode", "sessions", "opened", "open_errors", "refused", "open_p50_ms", "open_p99_ms", "open_max_ms",
+		"all_open_after_ms", "interval_ms", "duration_s", "hold_s", "sent", "received", "lost", "unexpected",
+		"dropped", "achieved_mps", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms")
+	if out["mode"] != "realtime" || out["opened"] != 4.0 || out["sent"] != 20.0 || out["received"] != 20.0 {
+		t.Errorf("%v", out)
+	}
+	if !strings.Contains(stderr, "ALL_OPEN 4\n") || strings.Contains(stderr, "sk-secret") {
+		t.Errorf("stderr %q", stderr)
+	}
+}
+
 func TestBadArgumentsKeepSecrets(t *testing.T) {
 	for _, args := range [][]string{
 		{"rate", "-header", "Authorization Bearer sk-secret"},
@@ -90,6 +108,9 @@ func TestBadArgumentsKeepSecrets(t *testing.T) {
 		{"rate", "-rate", "0"},
 		{"rate", "-url", "localhost:1"},
 		{"rate", "-nope"},
+		{"realtime", "-header", "sk-secret"},
+		{"realtime", "-sessions", "0", "-header", "Authorization: Bearer sk-secret"},
+		{"realtime", "-url", "ftp://x/v1/realtime"},
 		{"fast"},
 		{},
 	} {

@@ -224,7 +224,9 @@ func (s *Session) fromProvider(ctx context.Context, typ websocket.MessageType, r
 	if typ != websocket.MessageText {
 		return stream(wctx, typ, nil, r, dst)
 	}
-	prefix, whole, err := peek(r)
+	bp := buffers.Get().(*[]byte)
+	defer buffers.Put(bp)
+	prefix, whole, err := peek(r, *bp)
 	if err != nil {
 		return err
 	}
@@ -248,9 +250,15 @@ func (s *Session) fromProvider(ctx context.Context, typ websocket.MessageType, r
 	return nil
 }
 
-// peek reads up to peekBytes of a message; whole says it was all of it.
-func peek(r io.Reader) (prefix []byte, whole bool, err error) {
-	buf := make([]byte, peekBytes)
+// buffers recycles the copy and peek buffers: a session relays many small
+// messages, and a fresh 32 KiB per message was most of the relay's
+// allocation under load (bench/README.md, realtime).
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// peek reads up to peekBytes of a message into buf; whole says it was all
+// of it.
+func peek(r io.Reader, buf []byte) (prefix []byte, whole bool, err error) {
+	buf = buf[:peekBytes]
 	n, err := io.ReadFull(r, buf)
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
@@ -289,7 +297,9 @@ func stream(ctx context.Context, typ websocket.MessageType, prefix []byte, r io.
 			return writeError{err}
 		}
 	}
-	buf := make([]byte, 32<<10)
+	bp := buffers.Get().(*[]byte)
+	defer buffers.Put(bp)
+	buf := *bp
 	for {
 		n, rerr := r.Read(buf)
 		if n > 0 {
