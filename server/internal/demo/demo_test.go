@@ -249,8 +249,9 @@ func TestRealtimeToken(t *testing.T) {
 	if answer.Scenario != "realtime" || answer.Model != RealtimeModel || answer.WaitMs != 0 {
 		t.Fatalf("answer: %+v", answer)
 	}
-	tok, ok := strings.CutPrefix(answer.BaseURL, "http://127.0.0.1:8840/t/")
-	if tok, ok = strings.CutSuffix(tok, "/v1"); !ok {
+	tok, prefixed := strings.CutPrefix(answer.BaseURL, "http://127.0.0.1:8840/t/")
+	tok, suffixed := strings.CutSuffix(tok, "/v1")
+	if !prefixed || !suffixed {
 		t.Fatalf("baseURL %s", answer.BaseURL)
 	}
 	c, err := token.Decode(tok, keys, time.Now())

@@ -274,7 +274,7 @@ func (h *Handler) runRealtime(w http.ResponseWriter, r *http.Request, c *call, m
 		limits.MaxDuration = time.Duration(s) * time.Second
 	}
 	stop := make(chan realtime.End, 1)
-	go h.watchRevocation(ctx, c.claims.ID, stop)
+	defer h.revocations.watch(c.claims.ID, stop)()
 	sess := &realtime.Session{Client: client, Provider: up, Limits: limits, Stop: stop, Inspect: h.inspectClientEvent(c.tok)}
 	h.log.Info("realtime session open", "jti", c.claims.ID, "model", model, "max_duration", limits.MaxDuration.String())
 	end := sess.Run(ctx)
@@ -345,27 +345,6 @@ func (h *Handler) dialRealtime(ctx context.Context, r *http.Request, c *call, mo
 		c.connected.Store(true)
 	}
 	return conn, resp, err
-}
-
-// watchRevocation ends the session within RevocationCheck of the token's
-// revocation on any relay sharing the store.
-func (h *Handler) watchRevocation(ctx context.Context, jti string, stop chan<- realtime.End) {
-	t := time.NewTicker(h.opts.Realtime.RevocationCheck)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			qctx, cancel := context.WithTimeout(ctx, h.opts.Realtime.RevocationCheck)
-			u, ok, err := h.opts.Store.Usage(qctx, jti)
-			cancel()
-			if err == nil && ok && u.Revoked {
-				stop <- realtime.End{Code: realtime.CodeRevoked, Reason: "token_revoked: the token has been revoked", By: "relay"}
-				return
-			}
-		}
-	}
 }
 
 // inspectClientEvent refuses, in the provider's error event shape, a

@@ -101,9 +101,10 @@ type Handler struct {
 	now     func() time.Time
 	// sessions holds a slot per open realtime session (Realtime.MaxSessions);
 	// closing ends them all when the relay shuts down.
-	sessions chan struct{}
-	closing  context.Context
-	close    context.CancelFunc
+	sessions    chan struct{}
+	revocations revocations
+	closing     context.Context
+	close       context.CancelFunc
 }
 
 // New builds a Handler.
@@ -133,6 +134,7 @@ func New(opts Options) (*Handler, error) {
 	h := &Handler{opts: opts, cache: tokencache.New(opts.CacheBytes), log: opts.Logger, now: opts.Now,
 		sessions: make(chan struct{}, opts.Realtime.MaxSessions)}
 	h.closing, h.close = context.WithCancel(context.Background())
+	h.revocations.h = h
 	if h.now == nil {
 		h.now = time.Now
 	}

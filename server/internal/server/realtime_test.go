@@ -574,3 +574,39 @@ func TestAClientThatStopsReadingIsDropped(t *testing.T) {
 		return err == nil
 	})
 }
+
+// One check covers every open session: revoking one token of many ends
+// exactly its session.
+func TestRevokingOneTokenOfManyEndsOnlyItsSession(t *testing.T) {
+	up := newScriptedRealtime()
+	s := rtStack(t, up, nil)
+	const n = 20
+	conns := make([]*websocket.Conn, n)
+	ids := make([]string, n)
+	for i := range n {
+		var tok string
+		tok, ids[i] = s.tokenAndID(nil)
+		c, _, err := dialRT(t, rtURL(s, tok, "gpt-realtime"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readEvent(t, c)
+		conns[i] = c
+	}
+	if r := s.do("POST", "/admin/tokens/"+ids[7]+"/revoke", "", map[string]string{"Authorization": "Bearer " + adminKey}); r.status != 200 {
+		t.Fatalf("revoke: %d", r.status)
+	}
+	if code, _ := closedWith(t, conns[7], 5*time.Second); code != 4001 {
+		t.Fatalf("the revoked session closed with %d", code)
+	}
+	for i, c := range conns {
+		if i == 7 {
+			continue
+		}
+		_ = c.Write(context.Background(), websocket.MessageText, []byte(`{"type":"response.create"}`))
+		if typ, _ := readEvent(t, c); typ != "response.output_text.delta" {
+			t.Fatalf("session %d after another's revocation: %q", i, typ)
+		}
+		readEvent(t, c)
+	}
+}

@@ -5,6 +5,8 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -21,6 +23,7 @@ func Run(t *testing.T, open Open) {
 	tests := map[string]func(*testing.T, store.Store){
 		"MaxCallsIsExactUnderConcurrency":           maxCallsUnderConcurrency,
 		"RevokedTokensAreRefused":                   revoked,
+		"RevokedListsManyTokensInOneCall":           revokedList,
 		"RefundGivesTheCallBack":                    refund,
 		"RefundsAreBoundedPerToken":                 refundLimit,
 		"RPMAllowsABurstThenRefusesWithRetry":       rpm,
@@ -114,6 +117,37 @@ func revoked(t *testing.T, s store.Store) {
 	u, ok, _ := s.Usage(ctx, "never-seen")
 	if !ok || !u.Revoked {
 		t.Fatalf("usage of a revoked unseen token: %+v %v", u, ok)
+	}
+}
+
+func revokedList(t *testing.T, s store.Store) {
+	lister, ok := store.RevokedOf(s)
+	if !ok {
+		t.Fatalf("%T does not implement store.RevokedLister", s)
+	}
+	var jtis []string
+	for i := range store.MaxRevokedBatch {
+		jtis = append(jtis, fmt.Sprintf("batch-%04d", i))
+	}
+	for _, j := range jtis[:3] {
+		want(t, admit(t, s, admission(j, nil)), store.Admitted)
+	}
+	// Revoked: one admitted, one never seen, one at the batch's end.
+	for _, j := range []string{jtis[1], jtis[500], jtis[len(jtis)-1]} {
+		if err := s.Revoke(ctx, j, base); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := lister.Revoked(ctx, jtis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	if w := []string{jtis[1], jtis[500], jtis[len(jtis)-1]}; !slices.Equal(got, w) {
+		t.Fatalf("Revoked = %v, want %v", got, w)
+	}
+	if got, err := lister.Revoked(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("no jtis: %v %v", got, err)
 	}
 }
 
