@@ -230,7 +230,16 @@ func (s *Session) fromProvider(ctx context.Context, typ websocket.MessageType, r
 	if err != nil {
 		return err
 	}
-	if t, known := eventType(prefix, whole); known && t != "response.done" {
+	t, known := eventType(prefix, whole)
+	switch {
+	case known && t != "response.done" && whole:
+		// Most events fit the peek: one frame, not the prefix and then an
+		// empty final frame.
+		if err := dst.Write(wctx, typ, prefix); err != nil {
+			return writeError{err}
+		}
+		return nil
+	case known && t != "response.done":
 		return stream(wctx, typ, prefix, r, dst)
 	}
 	event, err := readRest(prefix, r)
