@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,14 +173,17 @@ func (h *Handler) checkRealtime(r *http.Request, tok *policy.Token, found intake
 	if found.Path != realtimePath {
 		return "", errRealtimePath
 	}
-	if !speaks(families, endpoint.OpenAI) {
+	if !slices.Contains(families, endpoint.OpenAI) {
 		return "", errRealtimeAPI
 	}
 	if !tok.PathAllowed(realtimePath) {
 		return "", apierror.New("path_not_allowed", "The token does not allow this endpoint.")
 	}
+	// allowedOrigin is CORS's answer: for fetch the browser enforces it on
+	// the response, for a WebSocket nothing does, so an Origin it would not
+	// echo (outside the token's origins or cors.allowed_origins) is refused.
 	origin := r.Header.Get("Origin")
-	if _, ok := h.allowedOrigin(origin, tok); !ok || !h.webSocketOriginAllowed(origin, tok) {
+	if allowed, ok := h.allowedOrigin(origin, tok); !ok || (origin != "" && allowed == "") {
 		return "", errOrigin(origin)
 	}
 	if !tok.IPAllowed(h.opts.ClientIP(r)) {
@@ -197,30 +201,6 @@ func (h *Handler) checkRealtime(r *http.Request, tok *policy.Token, found intake
 		return "", errRealtimeBudget
 	}
 	return model, nil
-}
-
-// webSocketOriginAllowed applies cors.allowed_origins to a token without
-// `origins`: for fetch the browser enforces CORS on the answer, for a
-// WebSocket nothing does, so the relay refuses a listed-out origin itself.
-func (h *Handler) webSocketOriginAllowed(origin string, tok *policy.Token) bool {
-	if _, restricted := tok.OriginAllowed(origin); restricted || origin == "" {
-		return true
-	}
-	for _, o := range h.opts.CORSOrigins {
-		if o == "*" {
-			return true
-		}
-	}
-	return policy.OriginMatches(h.opts.CORSOrigins, origin)
-}
-
-func speaks(families []endpoint.Family, f endpoint.Family) bool {
-	for _, x := range families {
-		if x == f {
-			return true
-		}
-	}
-	return false
 }
 
 // subprotocolToken finds the token a browser put in Sec-WebSocket-Protocol.
