@@ -146,6 +146,19 @@ async function mockRequests(key) {
   return (await res.json()).data;
 }
 
+// The mock records a session's status (101) when the session ends on its side,
+// which can be a moment after the client has seen its close: wait for that.
+async function settledMockRequests(key, count) {
+  return waitUntil(
+    async () => {
+      const reqs = await mockRequests(key);
+      return reqs.length === count && reqs.every((r) => r.status !== 0) && reqs;
+    },
+    WAIT_MS,
+    `${count} settled session(s) at the mock`,
+  );
+}
+
 const relayLog = () => accessLogOf(procs.find('relayapi'));
 
 // The access log lines of a token's sessions (handshakes refused or sessions
@@ -293,8 +306,7 @@ describe('openai-node OpenAIRealtimeWS through the relay', () => {
 
     // The provider saw exactly one session, with the real key (the mock takes no
     // other: --realtime-key), and the relay token nowhere.
-    const reqs = await mockRequests(KEYS.turn);
-    assert.equal(reqs.length, 1, JSON.stringify(reqs));
+    const reqs = await settledMockRequests(KEYS.turn, 1);
     assert.equal(reqs[0].path, '/v1/realtime');
     assert.equal(reqs[0].status, 101);
     const headers = Object.fromEntries(Object.entries(reqs[0].headers).map(([k, v]) => [k.toLowerCase(), v]));
@@ -526,8 +538,7 @@ describe('a page on another origin opens a session with OpenAIRealtimeWebSocket 
       assert.deepEqual(seen.close, { code: 1000, reason: 'done', wasClean: true });
 
       // One session reached the provider, with the real key, not the token.
-      const reqs = await mockRequests(c.key);
-      assert.equal(reqs.length, 1, JSON.stringify(reqs));
+      const reqs = await settledMockRequests(c.key, 1);
       assert.equal(reqs[0].status, 101);
       assert.ok(!JSON.stringify(reqs).includes(token), 'the relay token reached the provider');
       const line = await waitUntil(async () => sessionLogLines(jti)[0], WAIT_MS, 'the access log line');
