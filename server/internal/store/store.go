@@ -104,6 +104,47 @@ type Settlement struct {
 	Now       time.Time
 }
 
+// Hold re-sizes the reservation of a call in progress and charges what it
+// has used so far, without ending it: a realtime session is one call with
+// many responses, each reserved before it may start and charged when it
+// is done.
+type Hold struct {
+	TokenID string
+	LeaseID string
+	// TokenBudget is the token's budget (the claim); 0 only charges.
+	TokenBudget int64
+	// Tokens used since the call's last Hold, charged now.
+	PromptTokens     int64
+	CompletionTokens int64
+	// Want is the reservation the call needs from now on. The lease holds
+	// Want, or all the budget has left for it when that is less.
+	Want int64
+	Now  time.Time
+}
+
+// Held is the answer to a Hold.
+type Held struct {
+	// Reserved is the lease's reservation now (≤ Want).
+	Reserved int64
+	// BudgetRemaining is what the budget has left for other calls.
+	BudgetRemaining int64
+	// Lapsed: the lease had expired (its reservation was charged in full),
+	// so nothing was charged now and the call must end.
+	Lapsed bool
+}
+
+// Rehold is the arithmetic of a Hold, shared by every backend: used and
+// othersReserved are the token's counters after the charge, without this
+// lease's own reservation.
+func Rehold(h Hold, used, othersReserved int64) Held {
+	if h.TokenBudget <= 0 {
+		return Held{}
+	}
+	avail := max(h.TokenBudget-used-othersReserved, 0)
+	r := min(max(h.Want, 0), avail)
+	return Held{Reserved: r, BudgetRemaining: avail - r}
+}
+
 // Usage is what the store knows about one token.
 type Usage struct {
 	TokenID          string
@@ -179,6 +220,10 @@ type Store interface {
 	// pass, spends one call, takes a concurrency lease and reserves budget.
 	// What it grants is recorded durably before Admit returns.
 	Admit(ctx context.Context, a Admission) (Grant, error)
+	// Hold charges a call in progress what it used so far and re-sizes
+	// its lease's reservation (Rehold), in one atomic step; a lease that
+	// expired is left alone (Held.Lapsed).
+	Hold(ctx context.Context, h Hold) (Held, error)
 	// RenewLease extends a live concurrency lease (long streams).
 	RenewLease(ctx context.Context, tokenID, leaseID string, ttl time.Duration, now time.Time) error
 	// Settle releases the lease and reservation, records the tokens used,

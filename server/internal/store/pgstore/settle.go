@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/relayapi/relayapi/server/internal/store"
 )
 
@@ -58,4 +60,65 @@ func (s *Store) Revoke(ctx context.Context, jti string, now time.Time) error {
 VALUES ($1, $2, (SELECT expires_at FROM relayapi_tokens WHERE jti = $1))
 ON CONFLICT (jti) DO NOTHING`, jti, now)
 	return s.fail(err)
+}
+
+// holdLease locks the held lease's row, so a Settle of it waits for the
+// Hold (or, if it came first, the lease is gone and nothing is charged),
+// and reads the token's counters in the same statement, one snapshot. No
+// row: the lease lapsed or was settled, or the token is unknown.
+const holdLease = `SELECT l.reserved, t.prompt_tokens + t.completion_tokens,
+	(SELECT COALESCE(sum(reserved), 0)::bigint FROM relayapi_leases WHERE jti = $1 AND lease_id <> $2)
+FROM relayapi_leases l JOIN relayapi_tokens t ON t.jti = l.jti
+WHERE l.jti = $1 AND l.lease_id = $2
+FOR UPDATE OF l`
+
+// Hold charges a call in progress and re-sizes its lease's reservation
+// (store.Rehold). Like Admit it takes the token's lock and ends lapsed
+// leases first, so concurrent Admits and Holds of one token never hand
+// out the same budget twice; the charge is an increment, so it composes
+// with a concurrent Settle of another lease.
+func (s *Store) Hold(ctx context.Context, h store.Hold) (store.Held, error) {
+	var held store.Held
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		held = store.Held{}
+		var mine, used, others int64
+		found := false
+		b := &pgx.Batch{}
+		b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, tokenLockClass, h.TokenID)
+		b.Queue(sweepLapsed, h.TokenID, h.Now)
+		b.Queue(holdLease, h.TokenID, h.LeaseID).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				found = true
+				if err := rows.Scan(&mine, &used, &others); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		if !found {
+			held.Lapsed = true
+			return nil // commit anyway: the lapsed leases were charged
+		}
+		held = store.Rehold(h, used+h.PromptTokens+h.CompletionTokens, others)
+		b = &pgx.Batch{}
+		if h.PromptTokens != 0 || h.CompletionTokens != 0 {
+			b.Queue(`UPDATE relayapi_tokens SET prompt_tokens = prompt_tokens + $2,
+	completion_tokens = completion_tokens + $3 WHERE jti = $1`, h.TokenID, h.PromptTokens, h.CompletionTokens)
+		}
+		if held.Reserved != mine {
+			b.Queue(`UPDATE relayapi_leases SET reserved = $3 WHERE jti = $1 AND lease_id = $2`,
+				h.TokenID, h.LeaseID, held.Reserved)
+		}
+		if b.Len() == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return store.Held{}, err
+	}
+	return held, nil
 }

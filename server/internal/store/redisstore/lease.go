@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/store"
@@ -43,4 +44,28 @@ func (s *Store) Revoke(ctx context.Context, jti string, now time.Time) error {
 	k := keysOf(jti)
 	err := s.scripts.revoke.Run(ctx, s.rdb, []string{k.revoked, k.usage}, now.UnixMilli()).Err()
 	return unavailable("revoke", err)
+}
+
+// Hold charges a call in progress and re-sizes its lease's reservation
+// (store.Rehold, which hold.lua mirrors), sweeping lapsed leases first as
+// Admit does. One script on the token's keys, so concurrent Admits, Holds
+// and Settles of one token stay exact across relays.
+func (s *Store) Hold(ctx context.Context, h store.Hold) (store.Held, error) {
+	k := keysOf(h.TokenID)
+	c := newCall(ctx, s.scripts.hold, replyInts, k.usage, k.leases, k.reserved)
+	defer c.release()
+	c.str(h.LeaseID)
+	c.int(h.Now.UnixMilli())
+	c.int(h.TokenBudget)
+	c.int(h.PromptTokens)
+	c.int(h.CompletionTokens)
+	c.int(h.Want)
+	if err := s.pipe.do(c); err != nil {
+		return store.Held{}, unavailable("hold", err)
+	}
+	r := c.intsReply()
+	if len(r) != 3 {
+		return store.Held{}, unavailable("hold", fmt.Errorf("script replied %d values", len(r)))
+	}
+	return store.Held{Lapsed: r[0] == 1, Reserved: r[1], BudgetRemaining: r[2]}, nil
 }

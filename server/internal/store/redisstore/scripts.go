@@ -15,6 +15,8 @@ var (
 	unsubjectLua string
 	//go:embed lua/settle.lua
 	settleLua string
+	//go:embed lua/hold.lua
+	holdLua string
 	//go:embed lua/renew.lua
 	renewLua string
 	//go:embed lua/revoke.lua
@@ -38,7 +40,7 @@ func newScript(src string) *script {
 }
 
 type scripts struct {
-	admit, subject, unsubject, settle, renew, revoke, trimLog *script
+	admit, subject, unsubject, settle, hold, renew, revoke, trimLog *script
 }
 
 func newScripts() scripts {
@@ -47,6 +49,7 @@ func newScripts() scripts {
 		subject:   newScript(subjectLua),
 		unsubject: newScript(unsubjectLua),
 		settle:    newScript(settleLua),
+		hold:      newScript(holdLua),
 		renew:     newScript(renewLua),
 		revoke:    newScript(revokeLua),
 		trimLog:   newScript(trimLogLua),

@@ -67,7 +67,14 @@ func (w *writer) newLease(ts *tokenState, id string, expiresAt, reserved int64) 
 // renewLease moves a lease's expiry.
 func (w *writer) renewLease(ts *tokenState, id string, expiresAt int64) {
 	l := ts.leases[id]
-	l.expiresAt = expiresAt
+	w.updateLease(ts, id, expiresAt, l.reserved)
+}
+
+// updateLease changes a lease's expiry and reservation.
+func (w *writer) updateLease(ts *tokenState, id string, expiresAt, reserved int64) {
+	l := ts.leases[id]
+	ts.reserved += reserved - l.reserved
+	l.expiresAt, l.reserved = expiresAt, reserved
 	if l.state == leaseSaved {
 		l.state = leaseRenewed
 		w.pending.leaseRenews = append(w.pending.leaseRenews, leaseRef{ts, id})
@@ -152,7 +159,7 @@ func (w *writer) flushLeases() error {
 		if !ok || l.state != leaseRenewed {
 			continue // removed after its renewal: deleted below
 		}
-		if err := w.stmts.renewLease.exec(l.expiresAt, ref.ts.jti, ref.id); err != nil {
+		if err := w.stmts.renewLease.exec(l.expiresAt, l.reserved, ref.ts.jti, ref.id); err != nil {
 			return fmt.Errorf("renew lease: %w", err)
 		}
 		l.state = leaseSaved

@@ -99,3 +99,44 @@ func (o *revokeOp) apply(w *writer) error {
 	}
 	return nil
 }
+
+// Hold charges a live call and re-sizes its lease's reservation
+// (store.Rehold), in the writer like every other change of a token.
+func (s *Store) Hold(ctx context.Context, h store.Hold) (store.Held, error) {
+	o := &holdOp{h: h}
+	if err := s.w.do(ctx, o); err != nil {
+		return store.Held{}, err
+	}
+	return o.held, nil
+}
+
+type holdOp struct {
+	h    store.Hold
+	held store.Held
+}
+
+func (o *holdOp) apply(w *writer) error {
+	h := &o.h
+	o.held = store.Held{}
+	ts, err := w.token(h.TokenID)
+	if err != nil {
+		return err
+	}
+	w.expireLeases(ts, h.Now.UnixMilli())
+	l, ok := ts.leases[h.LeaseID]
+	if !ok || !ts.exists {
+		// Lapsed (and charged its reservation) or already settled.
+		o.held.Lapsed = true
+		return nil
+	}
+	if h.PromptTokens != 0 || h.CompletionTokens != 0 {
+		ts.promptTokens += h.PromptTokens
+		ts.completionTokens += h.CompletionTokens
+		w.touch(ts)
+	}
+	o.held = store.Rehold(*h, ts.used(), ts.reserved-l.reserved)
+	if o.held.Reserved != l.reserved {
+		w.updateLease(ts, h.LeaseID, l.expiresAt, o.held.Reserved)
+	}
+	return nil
+}

@@ -87,7 +87,7 @@ type leaseState uint8
 const (
 	leaseSaved   leaseState = iota // the file has it as it is
 	leaseNew                       // added in this batch: not in the file yet
-	leaseRenewed                   // the file has it with another expiry
+	leaseRenewed                   // the file has it with another expiry or reservation
 )
 
 type subjectKey struct {

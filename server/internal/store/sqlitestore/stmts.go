@@ -89,7 +89,7 @@ func prepare(c driver.Conn) (*stmts, error) {
 	prompt_tokens = ?, completion_tokens = ?, token_budget = ?, last_error = ?, refunds = ? WHERE jti = ?`},
 		{&s.insertSubject, `INSERT INTO subject_usage (subject, window_start, calls) VALUES (?, ?, ?)`},
 		{&s.updateSubject, `UPDATE subject_usage SET calls = ? WHERE subject = ? AND window_start = ?`},
-		{&s.renewLease, `UPDATE leases SET expires_at = ? WHERE jti = ? AND lease_id = ?`},
+		{&s.renewLease, `UPDATE leases SET expires_at = ?, reserved = ? WHERE jti = ? AND lease_id = ?`},
 		{&s.revoke, `
 INSERT INTO revocations (jti, revoked_at, expires_at)
 VALUES (?, ?, COALESCE((SELECT expires_at FROM token_usage WHERE jti = ?), 0))
