@@ -45,10 +45,68 @@ import (
 //     `error` event and the session stays open.
 //   - The server pings every 20 s (Options.RealtimePingInterval).
 //
-// The mock has no voice activity detection: turn_detection is null in the
-// session it creates (the real default is server_vad), a session.update
-// setting it is stored and echoed, but audio is only committed by
-// input_audio_buffer.commit and answered by response.create.
+// Turn detection (https://platform.openai.com/docs/guides/realtime-vad;
+// session.audio.input.turn_detection and the server events
+// input_audio_buffer.speech_started, input_audio_buffer.speech_stopped and
+// input_audio_buffer.committed in the API reference). The real default is
+// server_vad ("enabled by default in speech-to-speech Realtime sessions");
+// the mock's session.created has turn_detection null, so audio waits for
+// input_audio_buffer.commit and response.create until a session.update
+// sets {"type":"server_vad"} or {"type":"semantic_vad"} (the mock treats
+// both alike). The update is validated like any session field (an error
+// event: invalid_type, invalid_value, unknown_parameter,
+// integer_below_min_value…) and echoed with the defaults of its type filled
+// in: silence_duration_ms 500, prefix_padding_ms 300, threshold 0.5,
+// idle_timeout_ms null, create_response and interrupt_response true
+// (semantic_vad: eagerness "auto"). silence_duration_ms and
+// prefix_padding_ms are "Used only for server_vad mode": semantic_vad
+// always waits 500 ms and pads 300 ms. threshold, eagerness and
+// idle_timeout_ms are checked and ignored (the mock never sends
+// input_audio_buffer.timeout_triggered). With turn detection on, the VAD is
+// deterministic in audio time, never wall-clock time:
+//
+//   - the buffer is cut into 100 ms frames of the input format (4,800 bytes
+//     of audio/pcm, 800 of G.711), counted from the buffer's first byte
+//     (after a commit or a clear); an incomplete frame waits for the next
+//     append;
+//   - a frame is speech if it holds one non-silent sample: a PCM sample
+//     other than 0, a G.711 byte other than the codes of silence (μ-law
+//     0xFF/0x7F, A-law 0xD5/0x55). The real VAD compares the audio's energy
+//     with threshold; "non-silent sample" stands in for it, so tests send
+//     zero bytes for silence and any other bytes for speech;
+//   - the first speech frame of a turn sends input_audio_buffer.speech_started
+//     {audio_start_ms, item_id}: audio_start_ms is the frame's start minus
+//     prefix_padding_ms (not before the buffer's first byte), in ms of all
+//     input audio of the session, item_id the id the committed item will
+//     have. With interrupt_response, a response writing to the default
+//     conversation is cancelled as response.cancel would (its item and part
+//     end, response.done says "cancelled"), with status_details.reason
+//     "turn_detected"; the mock sends its remaining events at once, right
+//     after speech_started;
+//   - silence_duration_ms of silent frames after speech (rounded up to whole
+//     frames) end the turn: input_audio_buffer.speech_stopped
+//     {audio_end_ms (the end of that last silent frame), item_id}, then the
+//     commit of input_audio_buffer.commit (input_audio_buffer.committed,
+//     conversation.item.added, conversation.item.done) of the buffer up to
+//     that frame, the rest of the append starting the next buffer; then,
+//     with create_response, the response of a response.create without
+//     parameters: the same events, usage, caps (session max_output_tokens)
+//     and rule of one active response per conversation (with
+//     interrupt_response false and a response still active: the error
+//     conversation_already_has_active_response, event_id null, as "this may
+//     fail to create a response if the model is already responding");
+//   - silence alone never starts a turn; the committed item is the whole
+//     buffer, leading silence included, at 1 token per 100 ms (below);
+//   - input_audio_buffer.commit still commits (during speech, the item
+//     takes the id speech_started announced and the turn ends without
+//     speech_stopped), input_audio_buffer.clear drops the turn too.
+//
+// For example, with turn_detection {"type":"server_vad"} and audio/pcm,
+// appending 300 ms of speech (14,400 non-zero bytes) and 500 ms of silence
+// (24,000 zero bytes), in any number of appends, sends speech_started
+// (audio_start_ms 0), speech_stopped (audio_end_ms 800), committed,
+// conversation.item.added, conversation.item.done, then a response whose
+// usage has 8 input audio tokens.
 //
 // Deterministic usage (response.done's response.usage):
 //
@@ -296,6 +354,7 @@ type rtSession struct {
 	convID      string
 	items       []*rtItem // the default conversation
 	audioBuf    int       // bytes in the input audio buffer
+	audio       rtAudioIn // the input audio timeline and the server VAD (realtime_vad.go)
 	voiceLocked bool      // assistant audio was produced: the voice is fixed
 	prevContext int       // input + output tokens of the last response in the conversation
 
@@ -667,7 +726,7 @@ func (s *rtSession) handle(m rtMsg) *rtEnd {
 	case "input_audio_buffer.commit":
 		return s.audioCommit(ev)
 	case "input_audio_buffer.clear":
-		s.audioBuf = 0
+		s.emptyAudioBuffer()
 		return s.send(s.event("input_audio_buffer.cleared"))
 	case "conversation.item.create":
 		return s.itemCreate(ev)
@@ -709,7 +768,8 @@ func (s *rtSession) decode(ev rtEvent, v any) (*rtEnd, bool) {
 }
 
 // defaultConfig is the session of session.created (the shape of the
-// session.created example in openapi.yaml), without VAD (see above).
+// session.created example in openapi.yaml), with turn detection off (see
+// above).
 func (s *rtSession) defaultConfig() map[string]any {
 	pcm := func() map[string]any { return map[string]any{"type": "audio/pcm", "rate": 24000} }
 	return map[string]any{
@@ -789,15 +849,22 @@ func (s *rtSession) sessionUpdate(ev rtEvent) *rtEnd {
 	if r := s.checkAudio(upd["audio"]); r != nil {
 		return s.refused(ev.id, r)
 	}
+	per := s.bytesPer100ms("input")
 	for _, k := range keys {
 		switch k {
 		case "type", "model":
 		case "audio":
 			mergeAudio(s.cfg, upd["audio"])
+			audio, _ := upd["audio"].(map[string]any)
+			in, _ := audio["input"].(map[string]any)
+			if td, ok := in["turn_detection"]; ok {
+				s.audioConfig("input")["turn_detection"] = normalTurnDetection(td)
+			}
 		default:
 			s.cfg[k] = upd[k]
 		}
 	}
+	s.vadReconfigured(per)
 	return s.send(s.event("session.updated", "session", s.cfg))
 }
 
@@ -815,6 +882,11 @@ func (s *rtSession) checkAudio(v any) *rtRefusal {
 		d, _ := audio[dir].(map[string]any)
 		if d == nil {
 			continue
+		}
+		if td, ok := d["turn_detection"]; ok && dir == "input" {
+			if r := checkTurnDetection(td); r != nil {
+				return r
+			}
 		}
 		if f, ok := d["format"].(map[string]any); ok {
 			param := "session.audio." + dir + ".format"
@@ -945,12 +1017,11 @@ func (s *rtSession) audioAppend(ev rtEvent) *rtEnd {
 	if e.Audio == nil {
 		return s.fail(ev.id, "missing_required_parameter", "audio", "Missing required parameter: 'audio'.")
 	}
-	n, err := base64Len(*e.Audio)
+	b, err := base64.StdEncoding.DecodeString(*e.Audio)
 	if err != nil {
 		return s.fail(ev.id, "invalid_value", "audio", "Invalid 'audio': the value must be base64-encoded audio bytes.")
 	}
-	s.audioBuf += n
-	return nil
+	return s.feedAudio(b)
 }
 
 // base64Len is the decoded size of standard base64 text.
@@ -969,7 +1040,9 @@ func (s *rtSession) audioTokens(n int) int {
 // produce an error if the input audio buffer is empty" — less than 100 ms,
 // input_audio_buffer_commit_empty "Error committing input audio buffer:
 // buffer too small. Expected at least 100ms of audio, but buffer only has
-// 0.00ms of audio."
+// 0.00ms of audio." It works with turn detection on too; committed during
+// speech, the item takes the id speech_started announced and the VAD
+// starts over (no speech_stopped for that turn).
 func (s *rtSession) audioCommit(ev rtEvent) *rtEnd {
 	per := s.bytesPer100ms("input")
 	if s.audioBuf < per {
@@ -977,10 +1050,22 @@ func (s *rtSession) audioCommit(ev rtEvent) *rtEnd {
 			"Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has %.2fms of audio.",
 			float64(s.audioBuf)*100/float64(per)))
 	}
-	it := &rtItem{id: s.c.newID("item_"), role: "user", audioTokens: s.audioTokens(s.audioBuf)}
+	id := s.audio.speechItem
+	if !s.audio.speech {
+		id = s.c.newID("item_")
+	}
+	return s.commitAudio(id)
+}
+
+// commitAudio turns the buffer into the user audio item id and announces
+// it: input_audio_buffer.committed, conversation.item.added and
+// conversation.item.done. The client's input_audio_buffer.commit and the
+// server VAD both end here.
+func (s *rtSession) commitAudio(id string) *rtEnd {
+	it := &rtItem{id: id, role: "user", audioTokens: s.audioTokens(s.audioBuf)}
 	it.obj = map[string]any{"id": it.id, "type": "message", "status": "completed", "role": "user",
 		"content": []any{map[string]any{"type": "input_audio", "transcript": nil}}}
-	s.audioBuf = 0
+	s.emptyAudioBuffer()
 	prev := s.lastItemID()
 	s.items = append(s.items, it)
 	if end := s.send(s.event("input_audio_buffer.committed", "previous_item_id", prev, "item_id", it.id)); end != nil {

@@ -63,17 +63,18 @@ type rtResponse struct {
 	cText     int
 	cAudio    int
 
-	cancelled bool
-	finished  bool // response.done was sent
-	phase     rtPhase
-	next      int // next piece
-	words     int // word tokens sent
-	text      strings.Builder
-	itemID    string
-	prevItem  any
-	item      *rtItem        // the assistant item in the conversation (conv only)
-	final     map[string]any // the finished item (for response.done)
-	out       []rtStep
+	cancelled    bool
+	cancelReason string // status_details.reason: client_cancelled or turn_detected
+	finished     bool   // response.done was sent
+	phase        rtPhase
+	next         int // next piece
+	words        int // word tokens sent
+	text         strings.Builder
+	itemID       string
+	prevItem     any
+	item         *rtItem        // the assistant item in the conversation (conv only)
+	final        map[string]any // the finished item (for response.done)
+	out          []rtStep
 }
 
 // rtResponseParams are the RealtimeResponseCreateParams the mock uses.
@@ -87,9 +88,7 @@ type rtResponseParams struct {
 }
 
 // responseCreate starts a response (or queues an out-of-band one behind the
-// active response). "Only one Response can write to the default
-// Conversation at a time": a second one is
-// conversation_already_has_active_response.
+// active response).
 func (s *rtSession) responseCreate(ev rtEvent) *rtEnd {
 	var e struct {
 		Response *rtResponseParams `json:"response"`
@@ -101,6 +100,14 @@ func (s *rtSession) responseCreate(ev rtEvent) *rtEnd {
 	if p == nil {
 		p = &rtResponseParams{}
 	}
+	return s.startResponse(ev.id, p)
+}
+
+// startResponse starts the response p asks for, for the client event evID
+// ("" for the server VAD's own response.create, whose errors then carry
+// event_id null). "Only one Response can write to the default Conversation
+// at a time": a second one is conversation_already_has_active_response.
+func (s *rtSession) startResponse(evID string, p *rtResponseParams) *rtEnd {
 	r := &rtResponse{s: s, id: s.c.newID("resp_"), conv: true, metadata: p.Metadata}
 	out := s.audioConfig("output")
 	r.voice, r.format = out["voice"], out["format"]
@@ -109,7 +116,7 @@ func (s *rtSession) responseCreate(ev rtEvent) *rtEnd {
 	if p.OutputModalities != nil {
 		audio, ok := rtModalities(p.OutputModalities)
 		if !ok {
-			return s.fail(ev.id, "invalid_value", "response.output_modalities",
+			return s.fail(evID, "invalid_value", "response.output_modalities",
 				"Invalid modalities: it is not possible to request both text and audio; use [\"text\"] or [\"audio\"].")
 		}
 		r.audio = audio
@@ -119,7 +126,7 @@ func (s *rtSession) responseCreate(ev rtEvent) *rtEnd {
 	if p.MaxOutputTokens != nil {
 		n, refusal := rtMaxOutput("response.max_output_tokens", p.MaxOutputTokens)
 		if refusal != nil {
-			return s.refused(ev.id, refusal)
+			return s.refused(evID, refusal)
 		}
 		r.maxOut, limit = p.MaxOutputTokens, n
 	}
@@ -129,14 +136,14 @@ func (s *rtSession) responseCreate(ev rtEvent) *rtEnd {
 		case "none":
 			r.conv = false
 		default:
-			return s.fail(ev.id, "invalid_value", "response.conversation", fmt.Sprintf(
+			return s.fail(evID, "invalid_value", "response.conversation", fmt.Sprintf(
 				"Invalid value: '%s'. Supported values are: 'auto' and 'none'.", *p.Conversation))
 		}
 	}
 	if r.conv {
 		for _, o := range append([]*rtResponse{s.active}, s.queue...) {
 			if o != nil && o.conv && !o.finished {
-				return s.fail(ev.id, "conversation_already_has_active_response", "", fmt.Sprintf(
+				return s.fail(evID, "conversation_already_has_active_response", "", fmt.Sprintf(
 					"Conversation already has an active response in progress: %s. Wait until the response is finished before creating a new one.", o.id))
 			}
 		}
@@ -153,12 +160,12 @@ func (s *rtSession) responseCreate(ev rtEvent) *rtEnd {
 			if ref.Type == "item_reference" {
 				j := s.findItem(ref.ID)
 				if j < 0 {
-					return s.itemNotFound(ev.id, fmt.Sprintf("response.input[%d].id", i), ref.ID)
+					return s.itemNotFound(evID, fmt.Sprintf("response.input[%d].id", i), ref.ID)
 				}
 				context = append(context, s.items[j])
 				continue
 			}
-			it, end := s.parseItem(ev.id, fmt.Sprintf("response.input[%d]", i), raw)
+			it, end := s.parseItem(evID, fmt.Sprintf("response.input[%d]", i), raw)
 			if it == nil {
 				return end
 			}
@@ -227,7 +234,16 @@ func (s *rtSession) responseCancel(ev rtEvent) *rtEnd {
 	if r == nil {
 		return s.fail(ev.id, "response_cancel_not_active", "", "Cancellation failed: no active response found")
 	}
-	r.cancelled = true
+	s.cancelResponse(r, "client_cancelled")
+	return nil
+}
+
+// cancelResponse cancels r: it ends its item, part and text and its
+// response.done says "cancelled" with status_details.reason, one of
+// "turn_detected (the server VAD detected a new start of speech) or
+// client_cancelled (the client sent a cancel event)" (RealtimeResponseStatus).
+func (s *rtSession) cancelResponse(r *rtResponse, reason string) {
+	r.cancelled, r.cancelReason = true, reason
 	if r.phase == phCreated {
 		// Cancelled before it started (queued): it read nothing.
 		r.inText, r.inAudio, r.cached, r.cText, r.cAudio = 0, 0, 0, 0, 0
@@ -238,7 +254,6 @@ func (s *rtSession) responseCancel(ev rtEvent) *rtEnd {
 		s.timer.Stop()
 		s.timer = nil
 	}
-	return nil
 }
 
 // advance sends the active response's next step, applying the chunk
@@ -411,7 +426,7 @@ func (r *rtResponse) fill() bool {
 		status, details := "completed", any(nil)
 		switch {
 		case r.cancelled:
-			status, details = "cancelled", map[string]any{"type": "cancelled", "reason": "client_cancelled"}
+			status, details = "cancelled", map[string]any{"type": "cancelled", "reason": r.cancelReason}
 		case r.truncated:
 			status, details = "incomplete", map[string]any{"type": "incomplete", "reason": "max_output_tokens"}
 		}

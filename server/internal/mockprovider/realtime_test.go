@@ -1,6 +1,7 @@
 package mockprovider
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -862,6 +864,9 @@ func TestRealtimeEventsMatchSDKTypes(t *testing.T) {
 	c.expect("conversation.item.retrieved")
 	c.send(map[string]any{"type": "input_audio_buffer.clear"})
 	c.expect("input_audio_buffer.cleared")
+	vadSession(c, map[string]any{"create_response": false})
+	c.appendAudio(append(pcmSpeech(100), pcmSilence(500)...))
+	c.until("conversation.item.done")
 	c.send(map[string]any{"type": "nope"})
 	c.expect("error")
 	seen := map[string]bool{}
@@ -934,5 +939,320 @@ func TestRealtimeOutOfBandQueuesAndOmitUsage(t *testing.T) {
 		if at(t, d, "response", "usage") != nil {
 			t.Errorf("x-mock-omit-usage: %v", d)
 		}
+	}
+}
+
+// vadSession turns turn detection on with td (its members over
+// {"type":"server_vad"}) and returns the echoed turn_detection.
+func vadSession(c *rtClient, td map[string]any, session ...any) map[string]any {
+	c.t.Helper()
+	det := map[string]any{"type": "server_vad"}
+	for k, v := range td {
+		det[k] = v
+	}
+	s := map[string]any{"type": "realtime", "audio": map[string]any{"input": map[string]any{"turn_detection": det}}}
+	for i := 0; i+1 < len(session); i += 2 {
+		s[session[i].(string)] = session[i+1]
+	}
+	c.send(map[string]any{"type": "session.update", "session": s})
+	return at(c.t, c.expect("session.updated"), "session", "audio", "input", "turn_detection").(map[string]any)
+}
+
+// appendAudio sends b as one input_audio_buffer.append.
+func (c *rtClient) appendAudio(b []byte) {
+	c.t.Helper()
+	c.send(map[string]any{"type": "input_audio_buffer.append", "audio": base64.StdEncoding.EncodeToString(b)})
+}
+
+// pcmSpeech and pcmSilence are ms of 24 kHz 16-bit audio: non-zero samples,
+// or zeros.
+func pcmSpeech(ms int) []byte  { return bytes.Repeat([]byte{0x10, 0x02}, 24*ms) }
+func pcmSilence(ms int) []byte { return make([]byte, 48*ms) }
+
+func TestRealtimeServerVADTurnAndAutoResponse(t *testing.T) {
+	p, srv := rtServer(t, Options{})
+	c := rtDial(t, srv, "/v1/realtime?model=gpt-realtime", "x-mock-chunks", "3")
+	if td := at(t, c.expect("session.created"), "session", "audio", "input").(map[string]any); td["turn_detection"] != nil {
+		t.Fatalf("session.created turn_detection %v, want null", td["turn_detection"])
+	}
+	td := vadSession(c, nil)
+	if td["type"] != "server_vad" || num(t, td, "silence_duration_ms") != 500 || num(t, td, "prefix_padding_ms") != 300 ||
+		td["threshold"] != 0.5 || td["idle_timeout_ms"] != nil || td["create_response"] != true || td["interrupt_response"] != true {
+		t.Errorf("echoed turn_detection %v", td)
+	}
+	// 500 ms of silence, 300 ms of speech cut across frames and appends,
+	// then 600 ms of silence: the turn ends 500 ms after the speech (at
+	// 1,300 ms), the last 100 ms start the next buffer.
+	c.appendAudio(pcmSilence(500))
+	speech := pcmSpeech(300)
+	c.appendAudio(speech[:7001])
+	c.appendAudio(speech[7001:])
+	c.appendAudio(pcmSilence(600))
+	started := c.expect("input_audio_buffer.speech_started")
+	item := str(t, started, "item_id")
+	if num(t, started, "audio_start_ms") != 500-300 || !strings.HasPrefix(item, "item_") {
+		t.Errorf("speech_started %v (want audio_start_ms 200: speech at 500 ms minus 300 ms of padding)", started)
+	}
+	if e := c.expect("input_audio_buffer.speech_stopped"); num(t, e, "audio_end_ms") != 1300 || str(t, e, "item_id") != item {
+		t.Errorf("speech_stopped %v (want audio_end_ms 1300, item %s)", e, item)
+	}
+	if e := c.expect("input_audio_buffer.committed"); str(t, e, "item_id") != item || e["previous_item_id"] != nil {
+		t.Errorf("committed %v", e)
+	}
+	if e := c.expect("conversation.item.added"); str(t, e, "item", "id") != item || str(t, e, "item", "content", 0, "type") != "input_audio" {
+		t.Errorf("added %v", e)
+	}
+	c.expect("conversation.item.done")
+	evs := c.until("response.done")
+	if types(evs)[0] != "response.created" {
+		t.Errorf("auto response starts with %v", evs[0])
+	}
+	resp := at(t, evs[len(evs)-1], "response")
+	want := ExpectedCompletion("", 3, 0)
+	instr := PromptTokens(RealtimeDefaultInstructions)
+	u := at(t, resp, "usage")
+	if str(t, resp, "status") != "completed" || str(t, resp, "output", 0, "content", 0, "transcript") != want ||
+		at(t, resp, "metadata") != nil || !strings.HasPrefix(str(t, resp, "conversation_id"), "conv_") {
+		t.Errorf("auto response %v", resp)
+	}
+	// 1,300 ms of buffer: 13 audio tokens.
+	if num(t, u, "input_token_details", "audio_tokens") != 13 || num(t, u, "input_token_details", "text_tokens") != instr ||
+		num(t, u, "input_tokens") != 13+instr || num(t, u, "output_tokens") != 3+3*RealtimeAudioTokensPerWord {
+		t.Errorf("usage %v", u)
+	}
+	c.expect("rate_limits.updated")
+	if r := lastRequest(t, p); r.ProducedPromptTokens != 13+instr || r.ProducedCompletionTokens != 3+3*RealtimeAudioTokensPerWord {
+		t.Errorf("produced %d/%d", r.ProducedPromptTokens, r.ProducedCompletionTokens)
+	}
+
+	// A client commit still works: the 100 ms left over.
+	c.send(map[string]any{"type": "input_audio_buffer.commit"})
+	committed := c.expect("input_audio_buffer.committed")
+	c.until("conversation.item.done")
+	// The session cap applies to the auto response (one audio word costs 3).
+	vadSession(c, nil, "max_output_tokens", 3)
+	c.appendAudio(append(pcmSpeech(100), pcmSilence(500)...))
+	c.expect("input_audio_buffer.speech_started")
+	c.expect("input_audio_buffer.speech_stopped")
+	if e := c.expect("input_audio_buffer.committed"); e["previous_item_id"] != committed["item_id"] {
+		t.Errorf("second turn %v after %v", e, committed)
+	}
+	evs = c.until("response.done")
+	resp = at(t, evs[len(evs)-1], "response")
+	if str(t, resp, "status") != "incomplete" || str(t, resp, "status_details", "reason") != "max_output_tokens" ||
+		num(t, resp, "usage", "output_tokens") != 3 {
+		t.Errorf("capped auto response %v", resp)
+	}
+}
+
+func TestRealtimeVADCreateResponseFalse(t *testing.T) {
+	_, srv := rtServer(t, Options{})
+	c := rtDial(t, srv, "/v1/realtime?model=gpt-realtime")
+	c.expect("session.created")
+	// semantic_vad alike; silence_duration_ms is server_vad's only: 500 ms.
+	td := vadSession(c, map[string]any{"type": "semantic_vad", "create_response": false, "silence_duration_ms": 100})
+	if td["type"] != "semantic_vad" || td["eagerness"] != "auto" || td["create_response"] != false {
+		t.Errorf("echoed %v", td)
+	}
+	c.appendAudio(append(pcmSpeech(200), pcmSilence(400)...))
+	c.expect("input_audio_buffer.speech_started")
+	c.appendAudio(pcmSilence(100))
+	if e := c.expect("input_audio_buffer.speech_stopped"); num(t, e, "audio_end_ms") != 700 {
+		t.Errorf("stopped %v", e)
+	}
+	c.expect("input_audio_buffer.committed")
+	c.expect("conversation.item.added")
+	c.expect("conversation.item.done")
+	// No response: the next event answers the next client event.
+	c.send(map[string]any{"type": "input_audio_buffer.clear"})
+	c.expect("input_audio_buffer.cleared")
+	c.send(map[string]any{"type": "response.create"})
+	evs := c.until("response.done")
+	if got := num(t, evs[len(evs)-1], "response", "usage", "input_token_details", "audio_tokens"); got != 7 {
+		t.Errorf("client response reads %d audio tokens, want 7", got)
+	}
+}
+
+func TestRealtimeVADInterruptsResponse(t *testing.T) {
+	_, srv := rtServer(t, Options{})
+	c := rtDial(t, srv, "/v1/realtime?model=gpt-realtime", "x-mock-stream-forever", "1", "x-mock-chunk-delay-ms", "5")
+	c.expect("session.created")
+	textSession(c)
+	vadSession(c, nil)
+	c.send(userText("count"))
+	c.until("conversation.item.done")
+	c.send(map[string]any{"type": "response.create"})
+	first := str(t, c.expect("response.created"), "response", "id")
+	c.until("response.output_text.delta")
+	c.appendAudio(pcmSpeech(100))
+	started := c.until("input_audio_buffer.speech_started")
+	// The response ends at once, before any other event.
+	evs := c.until("response.done")
+	if got, want := strings.Join(types(evs), ","), "response.output_text.done,response.content_part.done,conversation.item.done,response.output_item.done,response.done"; got != want {
+		t.Errorf("after speech_started\n got %s\nwant %s", got, want)
+	}
+	resp := at(t, evs[len(evs)-1], "response")
+	if str(t, resp, "id") != first || str(t, resp, "status") != "cancelled" || str(t, resp, "status_details", "type") != "cancelled" ||
+		str(t, resp, "status_details", "reason") != "turn_detected" || str(t, resp, "output", 0, "status") != "incomplete" {
+		t.Errorf("interrupted response %v", resp)
+	}
+	deltas := 0
+	for _, e := range c.seen {
+		if e["type"] == "response.output_text.delta" {
+			deltas++
+		}
+	}
+	if num(t, resp, "usage", "output_tokens") != deltas {
+		t.Errorf("usage %v after %d deltas", at(t, resp, "usage"), deltas)
+	}
+	c.expect("rate_limits.updated")
+	// The turn goes on; it is answered by a new response.
+	c.appendAudio(pcmSilence(500))
+	c.expect("input_audio_buffer.speech_stopped")
+	if e := c.expect("input_audio_buffer.committed"); e["item_id"] != started[len(started)-1]["item_id"] {
+		t.Errorf("committed %v, speech_started %v", e, started[len(started)-1])
+	}
+	c.expect("conversation.item.added")
+	c.expect("conversation.item.done")
+	second := str(t, c.expect("response.created"), "response", "id")
+	if second == first {
+		t.Errorf("no new response")
+	}
+	c.until("response.output_text.delta")
+	c.send(map[string]any{"type": "response.cancel"})
+	evs = c.until("response.done")
+	if resp := at(t, evs[len(evs)-1], "response"); str(t, resp, "id") != second || str(t, resp, "status_details", "reason") != "client_cancelled" {
+		t.Errorf("client cancel %v", resp)
+	}
+}
+
+func TestRealtimeVADNoInterruptKeepsOneActiveResponse(t *testing.T) {
+	_, srv := rtServer(t, Options{})
+	c := rtDial(t, srv, "/v1/realtime?model=gpt-realtime", "x-mock-stream-forever", "1", "x-mock-chunk-delay-ms", "5")
+	c.expect("session.created")
+	textSession(c)
+	vadSession(c, map[string]any{"interrupt_response": false, "silence_duration_ms": 200})
+	c.send(userText("count"))
+	c.until("conversation.item.done")
+	c.send(map[string]any{"type": "response.create"})
+	first := str(t, c.expect("response.created"), "response", "id")
+	c.appendAudio(append(pcmSpeech(100), pcmSilence(200)...))
+	var kinds []string
+	for {
+		m := c.next()
+		if m["type"] == "input_audio_buffer.speech_started" || len(kinds) > 0 {
+			kinds = append(kinds, m["type"].(string))
+		}
+		if m["type"] == "error" {
+			if str(t, m, "error", "code") != "conversation_already_has_active_response" || m["error"].(map[string]any)["event_id"] != nil ||
+				!strings.Contains(str(t, m, "error", "message"), first) {
+				t.Errorf("auto response %v", m)
+			}
+			break
+		}
+	}
+	// Deltas of the active response may come between the turn's events.
+	kinds = slices.DeleteFunc(kinds, func(k string) bool { return k == "response.output_text.delta" })
+	if got := strings.Join(kinds, ","); got != "input_audio_buffer.speech_started,input_audio_buffer.speech_stopped,input_audio_buffer.committed,conversation.item.added,conversation.item.done,error" {
+		t.Errorf("events %s", got)
+	}
+	c.send(map[string]any{"type": "response.cancel"})
+	evs := c.until("response.done")
+	if resp := at(t, evs[len(evs)-1], "response"); str(t, resp, "id") != first || str(t, resp, "status_details", "reason") != "client_cancelled" {
+		t.Errorf("first response %v", resp)
+	}
+}
+
+func TestRealtimeVADSilenceNeverTriggers(t *testing.T) {
+	_, srv := rtServer(t, Options{})
+	for _, tc := range []struct {
+		format          string
+		silence, speech []byte // one sample each
+	}{
+		{"audio/pcm", []byte{0, 0}, []byte{0, 1}},
+		{"audio/pcmu", []byte{0xFF, 0x7F}, []byte{0x00}},
+		{"audio/pcma", []byte{0xD5, 0x55}, []byte{0x2A}},
+	} {
+		c := rtDial(t, srv, "/v1/realtime?model=gpt-realtime")
+		c.expect("session.created")
+		vadSession(c, nil, "audio", map[string]any{"input": map[string]any{
+			"format": map[string]any{"type": tc.format}, "turn_detection": map[string]any{"type": "server_vad"}}})
+		quiet := bytes.Repeat(tc.silence, 24000) // 1 s of PCM, 6 s of G.711
+		for range 3 {
+			c.appendAudio(quiet)
+		}
+		quietMs := 3 * 1000
+		if tc.format != "audio/pcm" {
+			quietMs = 3 * 6000
+		}
+		c.send(map[string]any{"type": "conversation.item.retrieve", "item_id": "none"})
+		if e := c.expect("error"); str(t, e, "error", "code") != "invalid_value" {
+			t.Errorf("%s: silence sent %v", tc.format, e)
+		}
+		// One non-silent sample in a frame is speech.
+		frame := bytes.Repeat(tc.silence[:1], 4800)
+		if tc.format != "audio/pcm" {
+			frame = frame[:800]
+		}
+		frame = append(append([]byte{}, frame[:len(frame)-len(tc.speech)]...), tc.speech...)
+		c.appendAudio(frame)
+		if e := c.expect("input_audio_buffer.speech_started"); num(t, e, "audio_start_ms") != quietMs-300 {
+			t.Errorf("%s: %v, want audio_start_ms %d", tc.format, e, quietMs-300)
+		}
+		c.send(map[string]any{"type": "input_audio_buffer.clear"})
+		c.expect("input_audio_buffer.cleared")
+		// The cleared turn never stops.
+		c.appendAudio(quiet)
+		c.send(map[string]any{"type": "input_audio_buffer.clear"})
+		c.expect("input_audio_buffer.cleared")
+	}
+}
+
+func TestRealtimeVADBadTurnDetection(t *testing.T) {
+	_, srv := rtServer(t, Options{})
+	c := rtDial(t, srv, "/v1/realtime?model=gpt-realtime")
+	c.expect("session.created")
+	const p = "session.audio.input.turn_detection"
+	for _, tc := range []struct {
+		td    any
+		code  string
+		param string
+	}{
+		{"server_vad", "invalid_type", p},
+		{map[string]any{"silence_duration_ms": 500}, "missing_required_parameter", p + ".type"},
+		{map[string]any{"type": "client_vad"}, "invalid_value", p + ".type"},
+		{map[string]any{"type": "server_vad", "silence_duration_ms": "500"}, "invalid_type", p + ".silence_duration_ms"},
+		{map[string]any{"type": "server_vad", "silence_duration_ms": 1.5}, "invalid_type", p + ".silence_duration_ms"},
+		{map[string]any{"type": "server_vad", "prefix_padding_ms": -1}, "integer_below_min_value", p + ".prefix_padding_ms"},
+		{map[string]any{"type": "server_vad", "create_response": "yes"}, "invalid_type", p + ".create_response"},
+		{map[string]any{"type": "server_vad", "interrupt_response": nil}, "invalid_type", p + ".interrupt_response"},
+		{map[string]any{"type": "server_vad", "threshold": 2}, "decimal_above_max_value", p + ".threshold"},
+		{map[string]any{"type": "server_vad", "idle_timeout_ms": "x"}, "invalid_type", p + ".idle_timeout_ms"},
+		{map[string]any{"type": "semantic_vad", "eagerness": "eager"}, "invalid_value", p + ".eagerness"},
+		{map[string]any{"type": "server_vad", "min_silence_ms": 1}, "unknown_parameter", p + ".min_silence_ms"},
+	} {
+		c.send(map[string]any{"type": "session.update", "event_id": "ev_td", "session": map[string]any{"type": "realtime",
+			"audio": map[string]any{"input": map[string]any{"turn_detection": tc.td}}}})
+		e := c.expect("error")
+		if str(t, e, "error", "code") != tc.code || str(t, e, "error", "param") != tc.param || str(t, e, "error", "event_id") != "ev_td" ||
+			str(t, e, "error", "type") != "invalid_request_error" {
+			t.Errorf("%v: %v", tc.td, e)
+		}
+	}
+	// Nothing changed: turn detection is still off, speech stays in the buffer.
+	c.send(map[string]any{"type": "session.update", "session": map[string]any{"type": "realtime"}})
+	if td := at(t, c.expect("session.updated"), "session", "audio", "input").(map[string]any)["turn_detection"]; td != nil {
+		t.Errorf("turn_detection %v after refused updates", td)
+	}
+	c.appendAudio(append(pcmSpeech(100), pcmSilence(600)...))
+	c.send(map[string]any{"type": "input_audio_buffer.commit"})
+	c.expect("input_audio_buffer.committed")
+	c.until("conversation.item.done")
+	// null turns it off again; idle_timeout_ms may be null.
+	vadSession(c, map[string]any{"idle_timeout_ms": nil})
+	c.send(map[string]any{"type": "session.update", "session": map[string]any{"type": "realtime",
+		"audio": map[string]any{"input": map[string]any{"turn_detection": nil}}}})
+	if td := at(t, c.expect("session.updated"), "session", "audio", "input").(map[string]any)["turn_detection"]; td != nil {
+		t.Errorf("turn_detection %v, want null", td)
 	}
 }
