@@ -47,7 +47,7 @@ const ADMIN_KEY = `e2e-admin-${randomBytes(12).toString('hex')}`;
 // One real upstream key per test, each given to the mock with --realtime-key:
 // the mock refuses any other key (close 3000), and counts sessions per key.
 const KEYS = Object.fromEntries(
-  ['turn', 'header', 'model', 'revoke', 'concurrency', 'page', 'pageSubprotocol', 'otherOrigin'].map((name) => [
+  ['turn', 'header', 'model', 'revoke', 'concurrency', 'budget', 'budgetVAD', 'page', 'pageSubprotocol', 'otherOrigin'].map((name) => [
     name,
     `sk-e2e-rt-${name}-${randomBytes(10).toString('hex')}`,
   ]),
@@ -432,6 +432,107 @@ describe('openai-node OpenAIRealtimeWS through the relay', () => {
       'the third to settle',
     );
     assert.equal((await tokenUsage(jti)).calls, 2);
+  });
+});
+
+// --- token_budget on a live session -------------------------------------------------------
+
+describe('token_budget on a session, seen by openai-node', () => {
+  it('charges each response as it ends, caps the last ones and refuses what no longer fits (rt.on("error"))', async (t) => {
+    const jti = newJTI('budget');
+    const budget = 3000;
+    const token = await mint({ apiKey: KEYS.budget, jti, tokenBudget: budget });
+    const { rt, seen } = await openNodeSession(token);
+    await within(rt.emitted('session.created'), WAIT_MS, 'session.created');
+    let billed = 0;
+    let refusal;
+    const caps = [];
+    for (let i = 0; i < 30 && !refusal; i++) {
+      // The SDK rejects what it awaits with the error event's OpenAIRealtimeError.
+      const done = rt.emitted('response.done').catch((refused) => ({ refused }));
+      rt.send({
+        type: 'conversation.item.create',
+        item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: `turn ${i}: tell me more` }] },
+      });
+      rt.send({ type: 'response.create', response: { output_modalities: ['text'] } });
+      const ev = await within(done, WAIT_MS, 'an answer');
+      if (ev.refused) {
+        refusal = ev.refused;
+        break;
+      }
+      billed += ev.response.usage.total_tokens;
+      caps.push(ev.response.max_output_tokens);
+      // Charged while the session is open.
+      await waitUntil(async () => (await tokenUsage(jti)).tokens_used === billed, WAIT_MS, 'the charge');
+    }
+    assert.ok(refusal, 'no response.create was refused');
+    assert.equal(refusal.constructor.name, 'OpenAIRealtimeError');
+    assert.equal(refusal.error.code, 'budget_exceeded', refusal.message);
+    assert.ok(caps.length >= 1 && caps.every((c) => c <= 4096), JSON.stringify(caps));
+    assert.ok(caps.at(-1) < 4096, `the last answers are capped to what is left: ${JSON.stringify(caps)}`);
+    rt.close();
+    assert.equal((await within(seen.closed, WAIT_MS, 'the close')).code, 1000);
+    const usage = await waitUntil(
+      async () => {
+        const u = await tokenUsage(jti);
+        return u.tokens_reserved === 0 && u;
+      },
+      WAIT_MS,
+      'the session to settle',
+    );
+    assert.equal(usage.tokens_used, billed);
+    assert.ok(usage.tokens_used <= budget, JSON.stringify(usage));
+    t.diagnostic(`${caps.length} responses, ${billed} of ${budget} tokens, caps ${caps.join(',')}`);
+  });
+
+  it('closes a voice session with 4002 when the budget cannot hold the next automatic response', async (t) => {
+    const jti = newJTI('budget-vad');
+    const budget = 2500;
+    const token = await mint({ apiKey: KEYS.budgetVAD, jti, tokenBudget: budget, maxTokens: 50 });
+    const { rt, seen } = await openNodeSession(token);
+    await within(rt.emitted('session.created'), WAIT_MS, 'session.created');
+    const updated = rt.emitted('session.updated');
+    rt.send({
+      type: 'session.update',
+      session: { type: 'realtime', output_modalities: ['text'], audio: { input: { turn_detection: { type: 'server_vad' } } } },
+    });
+    assert.equal((await within(updated, WAIT_MS, 'session.updated')).session.audio.input.turn_detection.type, 'server_vad');
+
+    // One spoken turn for the mock's VAD: 100 ms of speech, 500 ms of silence (PCM16, 24 kHz).
+    const pcm = Buffer.alloc(4800 + 24000);
+    pcm.fill(0x11, 0, 4800);
+    const audio = pcm.toString('base64');
+    const dones = [];
+    rt.on('response.done', (ev) => dones.push(ev.response));
+    let closed;
+    seen.closed.then((c) => (closed = c));
+    for (let i = 0; i < 50 && !closed; i++) {
+      const next = dones.length;
+      rt.send({ type: 'input_audio_buffer.append', audio });
+      await within(
+        waitUntil(async () => dones.length > next || closed, WAIT_MS, 'an automatic response or the close'),
+        WAIT_MS,
+        'the turn',
+      );
+    }
+    const end = await within(seen.closed, WAIT_MS, 'the close');
+    assert.equal(end.code, 4002, JSON.stringify(end));
+    assert.match(end.reason, /^budget_exceeded/);
+    assert.ok(dones.length >= 2, `${dones.length} automatic responses before the close`);
+    assert.ok(dones.every((r) => r.max_output_tokens === 50 && r.usage.output_tokens <= 50), JSON.stringify(dones));
+    const usage = await waitUntil(
+      async () => {
+        const u = await tokenUsage(jti);
+        return u.tokens_reserved === 0 && u;
+      },
+      WAIT_MS,
+      'the session to settle',
+    );
+    assert.ok(usage.tokens_used <= budget, JSON.stringify(usage));
+    assert.equal(usage.last_error, 'budget_exceeded');
+    const line = await waitUntil(async () => sessionLogLines(jti)[0], WAIT_MS, 'the access log line');
+    assert.equal(line.code, 'budget_exceeded', JSON.stringify(line));
+    t.diagnostic(`${dones.length} automatic responses, ${usage.tokens_used} of ${budget} tokens charged`);
   });
 });
 

@@ -20,6 +20,7 @@ import (
 // applications, RFC 6455 §7.4.2).
 const (
 	CodeRevoked     websocket.StatusCode = 4001
+	CodeBudget      websocket.StatusCode = 4002
 	CodeTimeLimit   websocket.StatusCode = 4008
 	CodeIdleTimeout websocket.StatusCode = 4009
 )
@@ -42,13 +43,18 @@ type Limits struct {
 	WriteTimeout time.Duration
 }
 
-// Session is one relayed conversation. Inspect, when set, sees each
-// client event the relay must read before it goes upstream; a non-nil
-// refusal is sent back to the client instead of forwarding the event.
+// Session is one relayed conversation.
 type Session struct {
 	Client, Provider *websocket.Conn
 	Limits           Limits
-	Inspect          func(event []byte) (refusal []byte)
+	// Inspect, when set, sees each client text event whole before it goes
+	// upstream: it may replace it (forward non-nil) or refuse it (refusal
+	// non-nil is sent back to the client and nothing goes upstream).
+	Inspect func(event []byte) (forward, refusal []byte)
+	// Watch, when set, sees whole the provider events whose type Watched
+	// lists, before the client does; drop keeps one from the client.
+	Watched map[string]bool
+	Watch   func(typ string, event []byte) (drop bool)
 	// Stop ends the session from outside (revocation): the first End sent
 	// on it closes both sides with its code.
 	Stop <-chan End
@@ -192,13 +198,17 @@ func (s *Session) fromClient(ctx context.Context, typ websocket.MessageType, r i
 	if err != nil {
 		return err
 	}
-	if refusal := s.Inspect(event); refusal != nil {
+	forward, refusal := s.Inspect(event)
+	if refusal != nil {
 		wctx, cancel := s.writeContext(ctx)
 		defer cancel()
 		if err := src.Write(wctx, websocket.MessageText, refusal); err != nil {
 			return writeError{err}
 		}
 		return nil
+	}
+	if forward != nil {
+		event = forward
 	}
 	wctx, cancel := s.writeContext(ctx)
 	defer cancel()
@@ -231,15 +241,16 @@ func (s *Session) fromProvider(ctx context.Context, typ websocket.MessageType, r
 		return err
 	}
 	t, known := eventType(prefix, whole)
+	watched := t == "response.done" || s.Watched[t]
 	switch {
-	case known && t != "response.done" && whole:
+	case known && !watched && whole:
 		// Most events fit the peek: one frame, not the prefix and then an
 		// empty final frame.
 		if err := dst.Write(wctx, typ, prefix); err != nil {
 			return writeError{err}
 		}
 		return nil
-	case known && t != "response.done":
+	case known && !watched:
 		return stream(wctx, typ, prefix, r, dst)
 	}
 	event, err := readRest(prefix, r)
@@ -252,6 +263,12 @@ func (s *Session) fromProvider(ctx context.Context, typ websocket.MessageType, r
 		s.usage.OutputTokens += u.OutputTokens
 		s.usage.Responses++
 		s.mu.Unlock()
+	}
+	if !known {
+		t, _ = eventType(event, true)
+	}
+	if s.Watch != nil && s.Watched[t] && s.Watch(t, event) {
+		return nil
 	}
 	if err := dst.Write(wctx, typ, event); err != nil {
 		return writeError{err}

@@ -48,12 +48,16 @@ type call struct {
 	// sees filtered.
 	filterModels bool
 
-	grant          store.Grant
-	promptEstimate int64 // reserved for the prompt
-	answers        int64 // choices the call asked for
-	capPerAnswer   int64 // the output cap forwarded, 0 for none
-	free           bool  // a free endpoint: charged nothing
-	fixed          int64 // an unmetered endpoint at the operator's fixed price
+	grant store.Grant
+	// chargedPrompt/Completion were charged before the settlement (a
+	// realtime session, response by response): the settlement adds the
+	// rest.
+	chargedPrompt, chargedCompletion int64
+	promptEstimate                   int64 // reserved for the prompt
+	answers                          int64 // choices the call asked for
+	capPerAnswer                     int64 // the output cap forwarded, 0 for none
+	free                             bool  // a free endpoint: charged nothing
+	fixed                            int64 // an unmetered endpoint at the operator's fixed price
 	// clientUsage: the client asked for stream_options.include_usage;
 	// stripUsage: the relay asked for it, and takes it back out.
 	clientUsage, stripUsage bool
@@ -221,7 +225,7 @@ func (h *Handler) settle(c *call, refund bool, prompt, completion int64, source 
 	start := time.Now()
 	err := h.opts.Store.Settle(context.Background(), store.Settlement{
 		TokenID: c.claims.ID, LeaseID: c.grant.LeaseID, Reserved: c.grant.Reserved,
-		PromptTokens: prompt, CompletionTokens: completion, Refund: refund, RefundLimit: c.claims.MaxCalls,
+		PromptTokens: prompt - c.chargedPrompt, CompletionTokens: completion - c.chargedCompletion, Refund: refund, RefundLimit: c.claims.MaxCalls,
 		LastError: lastError, Now: h.now(),
 	})
 	h.opts.Metrics.StoreLatency("settle", time.Since(start), err)

@@ -53,8 +53,8 @@ const realtimePath = "/v1/realtime"
 const tokenSubprotocol = "openai-insecure-api-key."
 
 var (
-	errRealtimeBudget = apierror.New("endpoint_not_metered",
-		"Realtime sessions are not metered against a token_budget yet: mint the token without token_budget (max_calls, concurrency and max_session_seconds bound it).")
+	errRealtimeBeta = apierror.New("endpoint_not_metered",
+		"The beta Realtime protocol (OpenAI-Beta: realtime=v1) is not relayed for tokens with max_tokens or token_budget: use the GA protocol.")
 	errRealtimeBusy  = apierror.New("relay_busy", "The relay holds as many realtime sessions as it may; try again shortly.").WithRetryAfter(5 * time.Second)
 	errRealtimeModel = apierror.New("bad_request", "A realtime session needs ?model= (the call_id form is not relayed).")
 	errRealtimePath  = apierror.New("path_not_allowed", "WebSocket sessions are relayed on /v1/realtime only.")
@@ -99,7 +99,7 @@ func (h *Handler) serveRealtime(w http.ResponseWriter, r *http.Request, fields *
 	if c.grant.LeaseID != "" {
 		go h.renewLease(c)
 	}
-	usage, end := h.runRealtime(w, r, c, model)
+	usage, meter, end := h.runRealtime(w, r, c, model)
 	fields.Code = end
 	c.mu.Lock()
 	refund := c.refund
@@ -108,7 +108,19 @@ func (h *Handler) serveRealtime(w http.ResponseWriter, r *http.Request, fields *
 		h.settle(c, true, 0, 0, sourceRefund)
 		return
 	}
-	h.settle(c, false, usage.InputTokens, usage.OutputTokens, sourceProvider)
+	if meter == nil || meter.budget == 0 {
+		h.settle(c, false, usage.InputTokens, usage.OutputTokens, sourceProvider)
+		return
+	}
+	// A budget session was charged response by response; what is left is
+	// what never reported its usage.
+	prompt, completion, unsettled := meter.settlement()
+	c.chargedPrompt, c.chargedCompletion = prompt, completion
+	source := sourceProvider
+	if unsettled > 0 {
+		source = sourceReservation
+	}
+	h.settle(c, false, prompt, completion+unsettled, source)
 }
 
 // prepareRealtime runs the checks of DESIGN.md's order for a session and
@@ -157,7 +169,13 @@ func (h *Handler) prepareRealtime(r *http.Request, fields *reqlog.Fields) (*call
 		c.pool = pool
 	}
 	fields.Model = c.model
-	grant, apiErr := h.admit(r.Context(), claims, 0, 0)
+	var prompt, output int64
+	if claims.TokenBudget > 0 {
+		// The first response's worth, re-sized once the provider's
+		// session.created shows the session (rtMeter).
+		prompt, output = rtSessionContext, rtMaxOutput
+	}
+	grant, apiErr := h.admit(r.Context(), claims, prompt, output)
 	c.grant = grant
 	if apiErr != nil {
 		return nil, "", apiErr
@@ -197,8 +215,8 @@ func (h *Handler) checkRealtime(r *http.Request, tok *policy.Token, found intake
 	if !tok.ModelAllowed(model) {
 		return "", apierror.New("model_not_allowed", "The token does not allow this model.")
 	}
-	if tok.Claims.TokenBudget > 0 {
-		return "", errRealtimeBudget
+	if (tok.Claims.TokenBudget > 0 || tok.Claims.MaxTokens > 0) && headerHasToken(r.Header, "OpenAI-Beta", "realtime=v1") {
+		return "", errRealtimeBeta
 	}
 	return model, nil
 }
@@ -218,7 +236,7 @@ func subprotocolToken(r *http.Request) string {
 // runRealtime dials the provider, then accepts the client and relays
 // until the session ends. It returns the usage reported and how the
 // session ended (for the logs).
-func (h *Handler) runRealtime(w http.ResponseWriter, r *http.Request, c *call, model string) (realtime.Usage, string) {
+func (h *Handler) runRealtime(w http.ResponseWriter, r *http.Request, c *call, model string) (realtime.Usage, *rtMeter, string) {
 	o := h.opts.Realtime
 	// Not the request's context, which ends with the hijack: the relay's,
 	// so a shutdown closes the session.
@@ -235,7 +253,7 @@ func (h *Handler) runRealtime(w http.ResponseWriter, r *http.Request, c *call, m
 		h.log.Warn("realtime: provider handshake failed", "jti", c.claims.ID, "provider", c.provider.Name, "err", err.Error())
 		c.markRefund(code.Code)
 		apierror.Write(w, code)
-		return realtime.Usage{}, code.Code
+		return realtime.Usage{}, nil, code.Code
 	}
 	client, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols: []string{"realtime"},
@@ -247,7 +265,7 @@ func (h *Handler) runRealtime(w http.ResponseWriter, r *http.Request, c *call, m
 	if err != nil {
 		up.Close(websocket.StatusGoingAway, "client handshake failed")
 		c.markRefund("client_closed")
-		return realtime.Usage{}, "client_closed"
+		return realtime.Usage{}, nil, "client_closed"
 	}
 	limits := realtime.Limits{MaxDuration: o.MaxDuration, Idle: o.Idle, MaxMessageBytes: o.MaxMessageBytes, WriteTimeout: o.WriteTimeout}
 	if s := c.claims.MaxSessionSeconds; s > 0 && time.Duration(s)*time.Second < limits.MaxDuration {
@@ -255,13 +273,28 @@ func (h *Handler) runRealtime(w http.ResponseWriter, r *http.Request, c *call, m
 	}
 	stop := make(chan realtime.End, 1)
 	defer h.revocations.watch(c.claims.ID, stop)()
-	sess := &realtime.Session{Client: client, Provider: up, Limits: limits, Stop: stop, Inspect: h.inspectClientEvent(c.tok)}
+	meter := h.newRTMeter(c, stop)
+	if greeting := meter.greeting(); greeting != nil {
+		// Before any client event, so every response is capped.
+		wctx, cancel := context.WithTimeout(ctx, limits.WriteTimeout)
+		err := up.Write(wctx, websocket.MessageText, greeting)
+		cancel()
+		if err != nil {
+			up.Close(websocket.StatusGoingAway, "")
+			client.Close(websocket.StatusInternalError, "upstream_unreachable: the provider's connection ended")
+			return realtime.Usage{}, meter, "upstream_unreachable"
+		}
+	}
+	sess := &realtime.Session{Client: client, Provider: up, Limits: limits, Stop: stop, Inspect: h.inspectClientEvent(c.tok, meter)}
+	if meter.enforcing() {
+		sess.Watched, sess.Watch = rtWatched, meter.watch
+	}
 	h.log.Info("realtime session open", "jti", c.claims.ID, "model", model, "max_duration", limits.MaxDuration.String())
 	end := sess.Run(ctx)
 	u := sess.Usage()
 	h.log.Info("realtime session ended", "jti", c.claims.ID, "by", end.By, "code", int(end.Code), "reason", end.Reason,
 		"responses", u.Responses, "input_tokens", u.InputTokens, "output_tokens", u.OutputTokens)
-	return u, closeCode(end)
+	return u, meter, closeCode(end)
 }
 
 // closeCode names a session's end in the logs.
@@ -269,6 +302,8 @@ func closeCode(end realtime.End) string {
 	switch end.Code {
 	case realtime.CodeRevoked:
 		return "token_revoked"
+	case realtime.CodeBudget:
+		return "budget_exceeded"
 	case realtime.CodeTimeLimit:
 		return "session_time_limit"
 	case realtime.CodeIdleTimeout:
@@ -331,16 +366,16 @@ func (h *Handler) dialRealtime(ctx context.Context, r *http.Request, c *call, mo
 // session.update that names a model the token does not allow, and any
 // event that is not valid JSON (what the relay cannot read, it does not
 // forward).
-func (h *Handler) inspectClientEvent(tok *policy.Token) func([]byte) []byte {
-	return func(event []byte) []byte {
+func (h *Handler) inspectClientEvent(tok *policy.Token, meter *rtMeter) func([]byte) ([]byte, []byte) {
+	return func(event []byte) (forward, refusal []byte) {
 		ev, err := realtime.ReadClientEvent(event)
 		if err != nil {
-			return realtimeError("", "invalid_json", "The event is not valid JSON.", "")
+			return nil, realtimeError("", "invalid_json", "The event is not valid JSON.", "")
 		}
 		if ev.Type == "session.update" && ev.Model != nil && !tok.ModelAllowed(*ev.Model) {
-			return realtimeError(ev.EventID, "model_not_allowed", "The token does not allow this model.", "session.model")
+			return nil, realtimeError(ev.EventID, "model_not_allowed", "The token does not allow this model.", "session.model")
 		}
-		return nil
+		return meter.inspect(ev, event)
 	}
 }
 

@@ -233,7 +233,9 @@ func TestHandshakeChecksRefuseBeforeAnythingReachesTheProvider(t *testing.T) {
 		{"origin outside cors.allowed_origins", rtURL(s, st(nil), "gpt-realtime"),
 			http.Header{"Origin": {"https://evil.example"}}, 403, "origin_not_allowed"},
 		{"paths without realtime", rtURL(s, st(func(c *token.Claims) { c.Paths = []string{"/v1/chat/completions"} }), "gpt-realtime"), nil, 403, "path_not_allowed"},
-		{"budget token", rtURL(s, st(func(c *token.Claims) { c.TokenBudget = 1000 }), "gpt-realtime"), nil, 403, "endpoint_not_metered"},
+		{"beta protocol on a budget token", rtURL(s, st(func(c *token.Claims) { c.TokenBudget = 100000 }), "gpt-realtime"),
+			http.Header{"Openai-Beta": {"realtime=v1"}}, 403, "endpoint_not_metered"},
+		{"budget too small for a session", rtURL(s, st(func(c *token.Claims) { c.TokenBudget = 1000 }), "gpt-realtime"), nil, 429, "budget_exceeded"},
 		{"other path", strings.Replace(rtURL(s, st(nil), "gpt-realtime"), "/v1/realtime", "/v1/chat/completions", 1), nil, 403, "path_not_allowed"},
 	}
 	for _, tc := range cases {
