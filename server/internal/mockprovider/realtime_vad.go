@@ -43,19 +43,13 @@ type rtVAD struct {
 	create, interrupt    bool
 }
 
-// rtTurnDetectionFields are the members of
-// RealtimeAudioInputTurnDetection (ServerVad and SemanticVad). The
-// server_vad-only ones are "Used only for `server_vad` mode": the mock
-// takes them in either mode, and semantic_vad ignores them.
-var rtTurnDetectionFields = []string{
-	"type", "threshold", "prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms",
-	"create_response", "interrupt_response", "eagerness",
-}
-
 // checkTurnDetection validates session.audio.input.turn_detection: null
 // (off), or an object of type server_vad or semantic_vad with members of
 // the right types; a refusal is the error event of any other bad session
-// field (invalid_type, invalid_value, unknown_parameter, …).
+// field (invalid_type, invalid_value, unknown_parameter, …). Its members
+// are those of RealtimeAudioInputTurnDetection (ServerVad and
+// SemanticVad); the server_vad-only ones are "Used only for `server_vad`
+// mode": the mock takes them in either mode, and semantic_vad ignores them.
 func checkTurnDetection(v any) *rtRefusal {
 	const param = "session.audio.input.turn_detection"
 	if v == nil {
