@@ -26,6 +26,10 @@ func (s *split) Requests(ctx context.Context, f RecordFilter) ([]Record, string,
 	return s.logs.Requests(ctx, f)
 }
 
+func (s *split) ScanRecords(ctx context.Context, since, until time.Time, limit int, fn func(Record) error) (bool, error) {
+	return s.logs.ScanRecords(ctx, since, until, limit, fn)
+}
+
 func (s *split) Prune(ctx context.Context, before time.Time) error {
 	return errors.Join(s.Store.Prune(ctx, before), s.logs.Prune(ctx, before))
 }

@@ -203,12 +203,55 @@ type Record struct {
 	ErrorCode   string
 }
 
-// RecordFilter selects request-log lines, newest first.
+// RecordFilter selects request-log lines, newest first. Every field set
+// narrows the selection (AND); the zero value selects every line.
 type RecordFilter struct {
-	TokenID string
-	Limit   int
-	Cursor  string
+	TokenID  string
+	Subject  string
+	Provider string
+	Model    string
+	// Code is the relay error code; CodeNone selects lines without one.
+	Code string
+	// StatusMin and StatusMax bound Status, inclusive; 0 is unbounded.
+	StatusMin, StatusMax int
+	// Since (inclusive) and Until (exclusive) bound Time; zero is unbounded.
+	Since, Until time.Time
+	Limit        int
+	Cursor       string
 }
+
+// CodeNone as RecordFilter.Code selects the lines with no error code.
+const CodeNone = "none"
+
+// Match reports whether r passes every condition of f but the page: what
+// a backend that cannot filter in its query (Redis) filters with, so
+// every backend selects the same lines.
+func (f RecordFilter) Match(r Record) bool {
+	return (f.TokenID == "" || r.TokenID == f.TokenID) &&
+		(f.Subject == "" || r.Subject == f.Subject) &&
+		(f.Provider == "" || r.Provider == f.Provider) &&
+		(f.Model == "" || r.Model == f.Model) &&
+		f.matchCode(r.ErrorCode) &&
+		(f.StatusMin == 0 || r.Status >= f.StatusMin) &&
+		(f.StatusMax == 0 || r.Status <= f.StatusMax) &&
+		(f.Since.IsZero() || !r.Time.Before(f.Since)) &&
+		(f.Until.IsZero() || r.Time.Before(f.Until))
+}
+
+func (f RecordFilter) matchCode(code string) bool {
+	switch f.Code {
+	case "":
+		return true
+	case CodeNone:
+		return code == ""
+	}
+	return code == f.Code
+}
+
+// MaxScan bounds the rows one ScanRecords call reads for the admin API's
+// aggregates: enough for an hour at 50 requests a second, little enough
+// to fold in memory in well under a second.
+const MaxScan = 200_000
 
 // ErrUnavailable wraps every failure to reach the store, so the relay can
 // answer store_unavailable (and never forward unmetered).
@@ -238,8 +281,15 @@ type Store interface {
 	Tokens(ctx context.Context, f TokenFilter) (page []Usage, next string, err error)
 	// Log appends records to the request log (may be batched).
 	Log(ctx context.Context, records []Record) error
-	// Requests reads the request log, newest first.
+	// Requests reads the request log, newest first. A page may hold fewer
+	// than f.Limit lines while next is not "" (a backend that filters
+	// while it scans stops after a bounded scan); next is "" on the last.
 	Requests(ctx context.Context, f RecordFilter) (page []Record, next string, err error)
+	// ScanRecords calls fn with the log lines of since <= Time < until,
+	// newest first, at most limit of them (limit <= 0: none). truncated
+	// says it stopped at limit with lines of the range left unread. An
+	// error of fn ends the scan and is returned as is.
+	ScanRecords(ctx context.Context, since, until time.Time, limit int, fn func(Record) error) (truncated bool, err error)
 	// Prune deletes log records older than before and state of tokens
 	// expired before it.
 	Prune(ctx context.Context, before time.Time) error

@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,65 +37,6 @@ func (s *Store) Log(ctx context.Context, records []store.Record) error {
 // UTF-8, and one odd model name or path must not lose the whole batch.
 func text(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
-
-// Requests reads the log newest first; the cursor is the last id served.
-func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
-	limit := store.PageSize(f.Limit)
-	before := int64(1<<63 - 1)
-	if f.Cursor != "" {
-		c, err := store.DecodeCursor(f.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		if before, err = strconv.ParseInt(c, 10, 64); err != nil {
-			return nil, "", store.ErrBadCursor
-		}
-	}
-	ctx, cancel := s.op(ctx)
-	defer cancel()
-	const cols = `SELECT id, time, request_id, jti, subject, provider, model, path, status, latency_us, ttfb_us,
-	prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code, usage_source
-	FROM relayapi_request_log `
-	var rows pgx.Rows
-	var err error
-	if f.TokenID == "" {
-		rows, err = s.pool.Query(ctx, cols+`WHERE id < $1 ORDER BY id DESC LIMIT $2`, before, limit+1)
-	} else {
-		rows, err = s.pool.Query(ctx, cols+`WHERE jti = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, f.TokenID, before, limit+1)
-	}
-	if err != nil {
-		return nil, "", s.fail(err)
-	}
-	page, err := pgx.CollectRows(rows, scanRecord)
-	if err != nil {
-		return nil, "", s.fail(err)
-	}
-	next := ""
-	if len(page) > limit {
-		page = page[:limit]
-		next = store.EncodeCursor(strconv.FormatInt(page[limit-1].id, 10))
-	}
-	records := make([]store.Record, len(page))
-	for i, r := range page {
-		records[i] = r.Record
-	}
-	return records, next, nil
-}
-
-type logRow struct {
-	id int64
-	store.Record
-}
-
-func scanRecord(row pgx.CollectableRow) (logRow, error) {
-	var r logRow
-	var lat, ttfb int64
-	err := row.Scan(&r.id, &r.Time, &r.RequestID, &r.TokenID, &r.Subject, &r.Provider, &r.Model, &r.Path, &r.Status,
-		&lat, &ttfb, &r.PromptTokens, &r.CompletionTokens, &r.Estimated, &r.BytesIn, &r.BytesOut, &r.ErrorCode,
-		&r.UsageSource)
-	r.Latency, r.TTFB = time.Duration(lat)*time.Microsecond, time.Duration(ttfb)*time.Microsecond
-	return r, err
 }
 
 // pruneBatch bounds the rows one prune statement deletes. Prune used to

@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
-	"regexp"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -81,43 +80,6 @@ func logToken(ctx context.Context, p redis.Pipeliner, r store.Record, b []byte) 
 	p.PExpire(ctx, k, tokenLogTTL)
 	// ra:logged lets Prune find token streams without SCAN.
 	p.ZAddGT(ctx, loggedKey, redis.Z{Score: float64(r.Time.UnixMilli()), Member: r.TokenID})
-}
-
-// streamID is the form of a Redis stream entry id, the Requests cursor.
-var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
-
-// Requests reads ra:log, or the token's own stream, newest first. Entry
-// ids are assigned by Redis on arrival, so "newest" is arrival order.
-func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
-	limit := store.PageSize(f.Limit)
-	start, err := store.DecodeCursor(f.Cursor)
-	switch {
-	case err != nil:
-		return nil, "", err
-	case start == "":
-		start = "+"
-	case !streamID.MatchString(start):
-		return nil, "", store.ErrBadCursor
-	default:
-		start = "(" + start
-	}
-	key := logKey
-	if f.TokenID != "" {
-		key = keysOf(f.TokenID).log
-	}
-	msgs, err := s.rdb.XRevRangeN(ctx, key, start, "-", int64(limit+1)).Result()
-	if err != nil {
-		return nil, "", unavailable("read log", err)
-	}
-	page := make([]store.Record, 0, min(len(msgs), limit))
-	for _, m := range msgs[:min(len(msgs), limit)] {
-		page = append(page, decodeEntry(m))
-	}
-	next := ""
-	if len(msgs) > limit {
-		next = store.EncodeCursor(msgs[limit-1].ID)
-	}
-	return page, next, nil
 }
 
 // decodeEntry tolerates a malformed entry (written by hand or a future

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/store"
@@ -73,48 +72,6 @@ WHERE (?1 = '' OR u.subject = ?1) AND u.jti > ?2 ORDER BY u.jti LIMIT ?3`, f.Sub
 	if len(page) > limit {
 		page = page[:limit]
 		next = store.EncodeCursor(page[limit-1].TokenID)
-	}
-	return page, next, nil
-}
-
-func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
-	limit := store.PageSize(f.Limit)
-	before := int64(1<<63 - 1)
-	if f.Cursor != "" {
-		c, err := store.DecodeCursor(f.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		if before, err = strconv.ParseInt(c, 10, 64); err != nil {
-			return nil, "", store.ErrBadCursor
-		}
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT id, time, request_id, jti, subject, provider, model, path, status,
-	latency_us, ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code, usage_source
-FROM request_log WHERE (?1 = '' OR jti = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3`, f.TokenID, before, limit+1)
-	if err != nil {
-		return nil, "", unavailable(err)
-	}
-	defer rows.Close()
-	var page []store.Record
-	var ids []int64
-	for rows.Next() {
-		var r store.Record
-		var id, t, lat, ttfb int64
-		if err := rows.Scan(&id, &t, &r.RequestID, &r.TokenID, &r.Subject, &r.Provider, &r.Model, &r.Path, &r.Status,
-			&lat, &ttfb, &r.PromptTokens, &r.CompletionTokens, &r.Estimated, &r.BytesIn, &r.BytesOut, &r.ErrorCode, &r.UsageSource); err != nil {
-			return nil, "", unavailable(err)
-		}
-		r.Time, r.Latency, r.TTFB = time.UnixMilli(t), time.Duration(lat)*time.Microsecond, time.Duration(ttfb)*time.Microsecond
-		page, ids = append(page, r), append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", unavailable(err)
-	}
-	next := ""
-	if len(page) > limit {
-		page = page[:limit]
-		next = store.EncodeCursor(strconv.FormatInt(ids[limit-1], 10))
 	}
 	return page, next, nil
 }

@@ -42,4 +42,14 @@ func TestWithLogSendsTheRequestLogToItsOwnStore(t *testing.T) {
 	if page, _, err := s.Requests(ctx, store.RecordFilter{}); err != nil || len(page) != 1 {
 		t.Fatalf("reads go to the log store: %d %v", len(page), err)
 	}
+	if page, _, err := s.Requests(ctx, store.RecordFilter{Since: now, Code: store.CodeNone}); err != nil || len(page) != 1 {
+		t.Fatalf("filtered reads go to the log store: %d %v", len(page), err)
+	}
+	scanned := 0
+	if _, err := s.ScanRecords(ctx, now, now.Add(time.Second), store.MaxScan, func(store.Record) error {
+		scanned++
+		return nil
+	}); err != nil || scanned != 1 {
+		t.Fatalf("scans go to the log store: %d %v", scanned, err)
+	}
 }
