@@ -9,7 +9,11 @@ either side fails). Tokens go through the real relay first.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -175,10 +179,178 @@ def test_request_log_answers_in_the_spec_shape(admin):
     conform(admin.get("/admin/requests", params={"jti": new_jti()}), "GET", "/admin/requests")
 
 
+def test_request_log_filters_select_what_they_name(relay, admin, mint):
+    """Every filter of GET /admin/requests, on lines the relay wrote: two
+    successes, an upstream 404 and the relay's own call_limit_exceeded."""
+    sub = "e2e-filter-" + secrets.token_hex(4)
+    m = mint(jti=new_jti(), sub=sub, max_calls=3)
+    relay_calls(relay, m.token, 2)
+    url = f"{relay.url}/t/{m.token}/v1/chat/completions"
+    assert httpx.post(url, json=CHAT, headers={"x-mock-status": "404"}, timeout=30).status_code == 404
+    refused = httpx.post(url, json=CHAT, timeout=30)
+    assert refused.status_code == 429 and relay_error(refused)["code"] == "call_limit_exceeded", refused.text
+
+    def logged():
+        body = conform(admin.get("/admin/requests", params={"sub": sub}), "GET", "/admin/requests")
+        return body["data"] if len(body["data"]) >= 4 else None
+
+    lines = wait_until(logged, 5, "4 request-log lines for the subject")
+    assert len(lines) == 4 and {r["sub"] for r in lines} == {sub}, lines
+    assert sorted(r["status"] for r in lines) == [200, 200, 404, 429], lines
+
+    def status_in(lo: int, hi: int):
+        return lambda r: lo <= r["status"] <= hi
+
+    newest = lines[0]["time"]
+    at = datetime.fromisoformat
+    cases = {
+        "jti": ({"jti": m.claims["jti"]}, lambda r: True),
+        "provider": ({"provider": "mock"}, lambda r: r["provider"] == "mock"),
+        "other provider": ({"provider": "no-such-provider"}, lambda r: False),
+        "model": ({"model": "gpt-4o"}, lambda r: r["model"] == "gpt-4o"),
+        "code": ({"code": "call_limit_exceeded"}, lambda r: r["error_code"] == "call_limit_exceeded"),
+        "no code": ({"code": "none"}, lambda r: r["error_code"] is None),
+        "status": ({"status": "429"}, status_in(429, 429)),
+        "2xx": ({"status": "2xx"}, status_in(200, 299)),
+        "4xx": ({"status": "4xx"}, status_in(400, 499)),
+        "5xx": ({"status": "5xx"}, status_in(500, 599)),
+        "since": ({"since": newest}, lambda r: at(r["time"]) >= at(newest)),
+        "until": ({"until": newest}, lambda r: at(r["time"]) < at(newest)),
+        "combined": ({"status": "2xx", "code": "none", "model": "gpt-4o"},
+                     lambda r: r["status"] < 300 and r["error_code"] is None and r["model"] == "gpt-4o"),
+    }
+    for name, (params, keep) in cases.items():
+        body = conform(admin.get("/admin/requests", params={"sub": sub, **params}), "GET", "/admin/requests")
+        want = [r["request_id"] for r in lines if keep(r)]
+        assert [r["request_id"] for r in body["data"]] == want, (name, params, body)
+        for rec in body["data"]:
+            assert keep(rec), (name, rec)
+
+    # A filter pages with the cursor like the whole log.
+    ids, cursor = [], None
+    for _ in range(8):
+        params = {"sub": sub, "limit": 1} | ({"cursor": cursor} if cursor else {})
+        page = conform(admin.get("/admin/requests", params=params), "GET", "/admin/requests")
+        ids += [r["request_id"] for r in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert ids == [r["request_id"] for r in lines], ids
+
+
+@pytest.mark.parametrize("params", [{"status": "abc"}, {"status": "6xx"}, {"status": "42"}, {"status": "4XX"},
+                                    {"since": "yesterday"}, {"until": "2026-12-07"}, {"since": "2026-12-07T10:00:00 01:00"}])
+def test_bad_request_log_filters_are_bad_request(admin, params):
+    r = admin.get("/admin/requests", params=params)
+    assert r.status_code == 400, r.text
+    assert conform(r, "GET", "/admin/requests")["error"]["code"] == "bad_request"
+
+
+def test_stats_aggregate_the_relayed_calls(relay, admin, mint):
+    sub = "e2e-stats-" + secrets.token_hex(4)
+    m = mint(jti=new_jti(), sub=sub, max_calls=4)
+    relay_calls(relay, m.token, 3)
+    url = f"{relay.url}/t/{m.token}/v1/chat/completions"
+    assert httpx.post(url, json=CHAT, headers={"x-mock-status": "502"}, timeout=30).status_code == 502
+
+    def logged():
+        body = conform(admin.get("/admin/requests", params={"sub": sub}), "GET", "/admin/requests")
+        return body["data"] if len(body["data"]) >= 4 else None
+
+    lines = wait_until(logged, 5, "4 request-log lines for the subject")
+    # The default: the last hour by the minute, every bucket present.
+    body = conform(admin.get("/admin/stats"), "GET", "/admin/stats")
+    assert body["bucket_seconds"] == 60 and len(body["buckets"]) == 60, body
+    assert body["totals"]["requests"] >= 4 and body["active_streams"] == 0, body
+    assert body["scanned"] >= 4 and body["truncated"] is False, body
+    starts = [b["start"] for b in body["buckets"]]
+    assert starts == sorted(starts) and starts[0] == body["since"], starts
+
+    # Exactly this test's calls: from the first line to just after the last.
+    first, last = lines[-1]["time"], lines[0]["time"]
+    until = (datetime.fromisoformat(last) + timedelta(seconds=1)).isoformat()
+    body = conform(admin.get("/admin/stats", params={"since": first, "until": until, "bucket": 10}),
+                   "GET", "/admin/stats")
+    tot = body["totals"]
+    assert tot["requests"] == 4 and tot["errors"] == 1, tot
+    assert tot["by_code"] == dict(Counter(r["error_code"] for r in lines if r["error_code"])), (tot, lines)
+    assert sum(b["requests"] for b in body["buckets"]) == 4, body["buckets"]
+    assert tot["latency_ms"]["p50"] is not None and tot["latency_ms"]["p50"] <= tot["latency_ms"]["p99"], tot
+    assert tot["completion_tokens"] == sum(r["completion_tokens"] for r in lines), (tot, lines)
+    assert tot["prompt_tokens"] == sum(r["prompt_tokens"] for r in lines), (tot, lines)
+    assert body["top_subjects"]["by_calls"] == [{"sub": sub, "calls": 4, "tokens": tot["prompt_tokens"] + tot["completion_tokens"]}]
+    assert [t["jti"] for t in body["top_tokens"]["by_tokens"]] == [m.claims["jti"]], body["top_tokens"]
+    for secret in (m.token, m.api_key):
+        assert secret not in json.dumps(body)
+
+
+@pytest.mark.parametrize("params", [{"bucket": 9}, {"bucket": 86401}, {"bucket": "1m"}, {"since": "yesterday"},
+                                    {"since": "2026-01-01T00:00:00Z", "until": "2026-01-09T00:00:00Z", "bucket": 86400},
+                                    {"since": "2026-01-01T00:00:00Z", "until": "2026-01-02T00:01:00Z"},
+                                    {"since": "2026-01-02T00:00:00Z", "until": "2026-01-01T00:00:00Z"}])
+def test_bad_stats_parameters_are_bad_request(admin, params):
+    r = admin.get("/admin/stats", params=params)
+    assert r.status_code == 400, r.text
+    assert conform(r, "GET", "/admin/stats")["error"]["code"] == "bad_request"
+
+
+def test_providers_without_relay_held_keys(admin, relay_config):
+    body = conform(admin.get("/admin/providers"), "GET", "/admin/providers")
+    names = [p["name"] for p in body["data"]]
+    assert names == sorted(names) and set(relay_config["providers"]) <= set(names) and "openai" in names, names
+    mock = next(p for p in body["data"] if p["name"] == "mock")
+    assert mock["base_url"] == relay_config["providers"]["mock"]["base_url"] and mock["keys"] == [], mock
+
+
+HELD_KEYS = ["sk-held-" + secrets.token_hex(16), "sk-held-" + secrets.token_hex(16)]
+
+
+@pytest.fixture(scope="module")
+def relay_with_keys(relay_factory, relay_config, tmp_path_factory):
+    """A relay holding two keys of its own for provider "mock"."""
+    d = tmp_path_factory.mktemp("held-keys")
+    refs = []
+    for i, key in enumerate(HELD_KEYS):
+        (d / f"key{i}").write_text(key + "\n")
+        refs.append({"file": str(d / f"key{i}")})
+    config = json.loads(json.dumps(relay_config))
+    config["providers"]["mock"]["api_keys"] = refs
+    r = relay_factory(config).start()
+    yield r
+    r.stop()
+
+
+def test_providers_show_relay_held_keys_by_last4_only(relay_with_keys, relay_bin, keys, admin_key):
+    # A token without a key of its own: the relay's keys are used.
+    res = subprocess.run([str(relay_bin), "token", "--rai", str(keys.aes), "--provider", "mock", "--expires-in", "1h"],
+                         capture_output=True, text=True, timeout=30, env={k: v for k, v in os.environ.items()
+                                                                         if k != "RELAYAPI_API_KEY"})
+    assert res.returncode == 0, res.stderr
+    token = res.stdout.strip()
+    url = f"{relay_with_keys.url}/t/{token}/v1/chat/completions"
+    assert httpx.post(url, json=CHAT, timeout=30).status_code == 200
+    # A 401 for every key: each is tried once, benched and reports it.
+    assert httpx.post(url, json=CHAT, headers={"x-mock-status": "401"}, timeout=30).status_code == 401
+    r = httpx.get(f"{relay_with_keys.url}/admin/providers", headers={"Authorization": f"Bearer {admin_key}"})
+    body = conform(r, "GET", "/admin/providers")
+    for key in HELD_KEYS:
+        assert key not in r.text and key[:-4] not in r.text, "a relay-held key left the relay"
+    mock = next(p for p in body["data"] if p["name"] == "mock")
+    assert [k["id"] for k in mock["keys"]] == ["key#1", "key#2"], mock
+    assert [k["last4"] for k in mock["keys"]] == [k[-4:] for k in HELD_KEYS], mock
+    for k in mock["keys"]:
+        assert k["benched"] is True and k["benched_until"] and k["reason"], k
+        assert k["last_error"] == "401 Unauthorized" and k["last_error_at"] and k["last_used"], k
+    for secret in HELD_KEYS:
+        assert secret not in relay_with_keys.proc.log_path.read_text(errors="replace")
+
+
 ROUTES = [("GET", "/admin/tokens", "/admin/tokens"),
           ("GET", "/admin/tokens/{jti}", "/admin/tokens/e2e-admin-0000000000000000"),
           ("POST", "/admin/tokens/{jti}/revoke", "/admin/tokens/e2e-admin-0000000000000000/revoke"),
-          ("GET", "/admin/requests", "/admin/requests")]
+          ("GET", "/admin/requests", "/admin/requests"),
+          ("GET", "/admin/stats", "/admin/stats"),
+          ("GET", "/admin/providers", "/admin/providers")]
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer wrong-key", "Basic {key}", "{key}", "Bearer {key}x", "Bearer"])

@@ -1,6 +1,7 @@
 // Package admin is the operator's API under /admin: token usage, token
-// listing, revocation and the request log, behind a Bearer admin key
-// compared in constant time. docs/openapi.yaml describes every answer.
+// listing, revocation, the request log, its aggregates and the providers'
+// relay-held keys, behind a Bearer admin key compared in constant time.
+// docs/openapi.yaml describes every answer.
 package admin
 
 import (
@@ -20,16 +21,38 @@ import (
 // Handler serves /admin/... (path is the full path below the relay's base
 // path).
 type Handler struct {
-	keyHash [sha256.Size]byte
-	enabled bool
-	store   store.Store
-	log     *slog.Logger
-	now     func() time.Time
+	keyHash   [sha256.Size]byte
+	enabled   bool
+	store     store.Store
+	log       *slog.Logger
+	now       func() time.Time
+	providers func(now time.Time) []Provider
+	streams   func() int64
+}
+
+// Option adds to the admin API what the store does not know.
+type Option func(*Handler)
+
+// WithProviders lists the configured providers for GET /admin/providers
+// (none without it).
+func WithProviders(list func(now time.Time) []Provider) Option {
+	return func(h *Handler) { h.providers = list }
+}
+
+// WithActiveStreams reports this relay's streams in flight as the
+// active_streams of GET /admin/stats (0 without it).
+func WithActiveStreams(n func() int64) Option {
+	return func(h *Handler) { h.streams = n }
 }
 
 // New returns the admin API; an empty key disables it (every call 404s).
-func New(key string, st store.Store, log *slog.Logger) *Handler {
-	return &Handler{keyHash: sha256.Sum256([]byte(key)), enabled: key != "", store: st, log: log, now: time.Now}
+func New(key string, st store.Store, log *slog.Logger, opts ...Option) *Handler {
+	h := &Handler{keyHash: sha256.Sum256([]byte(key)), enabled: key != "", store: st, log: log, now: time.Now,
+		providers: func(time.Time) []Provider { return nil }, streams: func() int64 { return 0 }}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 var (
@@ -84,6 +107,12 @@ func (c call) route(path string) {
 		return
 	case path == "/admin/requests" && get:
 		c.listRequests()
+		return
+	case path == "/admin/stats" && get:
+		c.stats()
+		return
+	case path == "/admin/providers" && get:
+		c.listProviders()
 		return
 	}
 	jti, action, ok := tokenPath(path)

@@ -47,7 +47,8 @@ func TestEveryRouteRefusesMissingWrongOrNonBearerKeys(t *testing.T) {
 		"no scheme":    adminKey,
 		"scheme only":  "Bearer",
 	}
-	routes := [][2]string{{"GET", "/admin/tokens/x"}, {"GET", "/admin/tokens"}, {"POST", "/admin/tokens/x/revoke"}, {"GET", "/admin/requests"}}
+	routes := [][2]string{{"GET", "/admin/tokens/x"}, {"GET", "/admin/tokens"}, {"POST", "/admin/tokens/x/revoke"}, {"GET", "/admin/requests"},
+		{"GET", "/admin/stats"}, {"GET", "/admin/providers"}}
 	for name, auth := range auths {
 		for _, rt := range routes {
 			r := f.do(rt[0], rt[1], auth)
@@ -74,9 +75,11 @@ func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 func TestEmptyAdminKeyDisablesTheAPI(t *testing.T) {
 	f := newFixture(t, "")
 	for _, auth := range []string{"-", "Bearer ", "Bearer anything"} {
-		r := f.do("GET", "/admin/tokens", auth)
-		if r.status != http.StatusNotFound || r.code(t) != "not_found" {
-			t.Errorf("%q: %d %s", auth, r.status, r.body)
+		for _, path := range []string{"/admin/tokens", "/admin/stats", "/admin/providers"} {
+			r := f.do("GET", path, auth)
+			if r.status != http.StatusNotFound || r.code(t) != "not_found" {
+				t.Errorf("%s %q: %d %s", path, auth, r.status, r.body)
+			}
 		}
 	}
 }
@@ -87,6 +90,7 @@ func TestUnknownRoutesAndWrongMethodsAreNotFound(t *testing.T) {
 		{"GET", "/admin/"}, {"GET", "/admin/tokens/"}, {"GET", "/admin/nope"},
 		{"POST", "/admin/tokens"}, {"DELETE", "/admin/tokens/x"}, {"GET", "/admin/tokens/x/revoke"},
 		{"POST", "/admin/tokens/x/revoke/more"}, {"POST", "/admin/requests"},
+		{"POST", "/admin/stats"}, {"GET", "/admin/stats/"}, {"DELETE", "/admin/providers"}, {"GET", "/admin/providers/openai"},
 	} {
 		r := f.do(rt[0], rt[1])
 		if r.status != http.StatusNotFound || r.code(t) != "not_found" {
@@ -98,7 +102,8 @@ func TestUnknownRoutesAndWrongMethodsAreNotFound(t *testing.T) {
 func TestStoreFailureIsServiceUnavailable(t *testing.T) {
 	f := newFixture(t, adminKey)
 	f.store.Close()
-	for _, rt := range [][2]string{{"GET", "/admin/tokens/x"}, {"GET", "/admin/tokens"}, {"POST", "/admin/tokens/x/revoke"}, {"GET", "/admin/requests"}} {
+	for _, rt := range [][2]string{{"GET", "/admin/tokens/x"}, {"GET", "/admin/tokens"}, {"POST", "/admin/tokens/x/revoke"}, {"GET", "/admin/requests"},
+		{"GET", "/admin/requests?status=5xx&since=2026-11-25T21:00:00Z"}, {"GET", "/admin/stats"}} {
 		r := f.do(rt[0], rt[1])
 		if r.status != http.StatusServiceUnavailable || r.code(t) != "store_unavailable" {
 			t.Errorf("%s %s: %d %s", rt[0], rt[1], r.status, r.body)

@@ -33,7 +33,7 @@ type fixture struct {
 }
 
 // newFixture serves the admin API (with key) on a real SQLite store.
-func newFixture(t *testing.T, key string) *fixture {
+func newFixture(t *testing.T, key string, opts ...admin.Option) *fixture {
 	t.Helper()
 	st, err := sqlitestore.Open(filepath.Join(t.TempDir(), "relayapi.db"))
 	if err != nil {
@@ -41,7 +41,7 @@ func newFixture(t *testing.T, key string) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	logs := &bytes.Buffer{}
-	h := admin.New(key, st, slog.New(slog.NewTextHandler(logs, nil)))
+	h := admin.New(key, st, slog.New(slog.NewTextHandler(logs, nil)), opts...)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r, r.URL.EscapedPath())
 	}))

@@ -33,6 +33,7 @@ type Pool struct {
 	mu     sync.Mutex
 	keys   []string
 	bench  []bench
+	seen   []seen
 	cursor int
 }
 
@@ -41,9 +42,16 @@ type bench struct {
 	reason string
 }
 
+// seen is what the admin API reports of a key's use.
+type seen struct {
+	used    time.Time // last handed out
+	failed  time.Time // last failure, and what it was
+	failure string
+}
+
 // NewPool returns a pool over keys, in the given order.
 func NewPool(keys []string) *Pool {
-	return &Pool{keys: append([]string(nil), keys...), bench: make([]bench, len(keys))}
+	return &Pool{keys: append([]string(nil), keys...), bench: make([]bench, len(keys)), seen: make([]seen, len(keys))}
 }
 
 // Len is the number of keys in the pool.
@@ -71,6 +79,7 @@ func (p *Pool) Next(now time.Time) (Key, bool) {
 	defer p.mu.Unlock()
 	i := p.pick(now)
 	p.cursor = (i + 1) % len(p.keys)
+	p.seen[i].used = now
 	return Key{pool: p, n: i + 1, value: p.keys[i]}, true
 }
 
@@ -94,7 +103,7 @@ func (p *Pool) pick(now time.Time) int {
 // extended, never shortened: a late 429 must not cut short a 401 bench.
 // Keys from another pool and the zero Key are ignored.
 func (p *Pool) Bench(k Key, until time.Time, reason string) {
-	if p == nil || k.pool != p || k.n < 1 || k.n > len(p.keys) {
+	if !p.owns(k) {
 		return
 	}
 	p.mu.Lock()
@@ -103,4 +112,25 @@ func (p *Pool) Bench(k Key, until time.Time, reason string) {
 	if until.After(b.until) {
 		*b = bench{until: until, reason: reason}
 	}
+}
+
+// Failed records that the upstream failed a request sent with k at the
+// given time: what is the upstream status ("429 Too Many Requests") or
+// the transport failure ("timeout"). It only informs the operator; Bench
+// is what takes a key out of rotation. Keys from another pool and the
+// zero Key are ignored.
+func (p *Pool) Failed(k Key, at time.Time, what string) {
+	if !p.owns(k) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := &p.seen[k.n-1]; !at.Before(s.failed) {
+		s.failed, s.failure = at, what
+	}
+}
+
+// owns reports whether k is one of p's keys.
+func (p *Pool) owns(k Key) bool {
+	return p != nil && k.pool == p && k.n >= 1 && k.n <= len(p.keys)
 }

@@ -107,8 +107,10 @@ func TestConcurrentNextSharesTheLoadEvenly(t *testing.T) {
 			for i := range each {
 				k, _ := p.Next(t0)
 				local[k.n-1]++
-				if i%100 == 0 { // benches racing with rotation
+				if i%100 == 0 { // benches and failures racing with rotation
 					p.Bench(k, t0.Add(-time.Duration(w)), "stale")
+					p.Failed(k, t0, "timeout")
+					_ = p.Status(t0)
 				}
 			}
 			mu.Lock()
@@ -122,6 +124,40 @@ func TestConcurrentNextSharesTheLoadEvenly(t *testing.T) {
 	for i, c := range counts {
 		if c != workers*each/len(counts) {
 			t.Errorf("key#%d served %d, want %d", i+1, c, workers*each/len(counts))
+		}
+	}
+}
+
+func TestStatusReportsLastUseAndLastFailure(t *testing.T) {
+	p := NewPool([]string{"sk-first-key-0001", "sk-second-key-0002"})
+	k1, _ := p.Next(t0)
+	p.Failed(k1, t0.Add(time.Second), "429 Too Many Requests")
+	p.Failed(k1, t0, "timeout") // an older failure reported late changes nothing
+	p.Failed(Key{}, t0.Add(time.Hour), "connect")
+	st := p.Status(t0)
+	if st[0].LastUsed != t0 || st[0].LastError != "429 Too Many Requests" || st[0].LastErrorAt != t0.Add(time.Second) {
+		t.Fatalf("key#1 %+v", st[0])
+	}
+	if !st[1].LastUsed.IsZero() || st[1].LastError != "" || st[1].Last4 != "0002" || st[0].Last4 != "0001" {
+		t.Fatalf("key#2 %+v", st[1])
+	}
+	p.Next(t0.Add(time.Minute))
+	k1, _ = p.Next(t0.Add(2 * time.Minute))
+	p.Failed(k1, t0.Add(3*time.Minute), "502 Bad Gateway")
+	st = p.Status(t0)
+	if st[0].LastUsed != t0.Add(2*time.Minute) || st[1].LastUsed != t0.Add(time.Minute) || st[0].LastError != "502 Bad Gateway" {
+		t.Fatalf("after more use %+v", st)
+	}
+	var nilPool *Pool
+	nilPool.Failed(k1, t0, "x") // must not panic
+}
+
+func TestLast4ShowsNothingOfAShortKey(t *testing.T) {
+	for key, want := range map[string]string{
+		secret: "6789", "": "", "abcd": "", "sk-12345678": "", "sk-123456789": "6789", "sk-ключ-ключ-ключ": "ключ",
+	} {
+		if got := Last4(key); got != want {
+			t.Errorf("Last4(%q) = %q, want %q", key, got, want)
 		}
 	}
 }

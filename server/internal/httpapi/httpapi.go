@@ -19,6 +19,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/admin"
 	"github.com/relayapi/relayapi/server/internal/apierror"
 	"github.com/relayapi/relayapi/server/internal/buildinfo"
+	"github.com/relayapi/relayapi/server/internal/dashboard"
 	"github.com/relayapi/relayapi/server/internal/metrics"
 	"github.com/relayapi/relayapi/server/internal/ratelimit"
 	"github.com/relayapi/relayapi/server/internal/relay"
@@ -47,6 +48,14 @@ type Options struct {
 	MetricsOnMain bool
 	// RequestLog, when set, receives a record of every token request.
 	RequestLog *requestlog.Writer
+	// Dashboard, when set, serves the operator dashboard on this listener
+	// (GET/HEAD /admin, /admin/, /admin/assets/...: see package dashboard),
+	// ahead of the admin API that owns the rest of /admin/.
+	Dashboard http.Handler
+	// AdminOnly makes this the operator listener (metrics.listen): only the
+	// dashboard and the admin API answer, every other path is 404; Relay
+	// and Store may be nil.
+	AdminOnly bool
 	// WriteIdle bounds how long one write to a client may stay blocked: a
 	// client that stops reading (a stalled or malicious slow reader) has
 	// its connection dropped after this long without progress, which
@@ -142,6 +151,19 @@ func (a *api) route(w http.ResponseWriter, r *http.Request, fields *reqlog.Field
 	if ok, wait := a.o.Limiter.Allow(a.o.ClientIP(r), time.Now()); !ok {
 		fields.Code = "rate_limited"
 		apierror.Write(w, apierror.New("rate_limited", "Too many requests to the relay; slow down.").WithRetryAfter(wait))
+		return
+	}
+	if a.o.Dashboard != nil && dashboard.Serves(r.Method, path) {
+		a.o.Dashboard.ServeHTTP(w, r)
+		return
+	}
+	if a.o.AdminOnly {
+		if strings.HasPrefix(path, "/admin/") {
+			a.o.Admin.ServeHTTP(w, r, path)
+			return
+		}
+		fields.Code = "not_found"
+		apierror.Write(w, apierror.NotFound)
 		return
 	}
 	switch {

@@ -10,6 +10,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -30,6 +31,9 @@ type Metrics struct {
 	tokens         *prometheus.CounterVec
 	activeStreams  prometheus.Gauge
 	store          *prometheus.HistogramVec
+	// streams mirrors activeStreams for ActiveStreams: a Prometheus gauge
+	// can be read back only through its protobuf form.
+	streams atomic.Int64
 }
 
 // New returns a Metrics with its own registry, including the Go runtime

@@ -84,6 +84,9 @@ func TestActiveStreamsFollowStartAndEnd(t *testing.T) {
 	m.StreamStarted()
 	m.StreamEnded()
 	mustContain(t, scrape(t, m), `relayapi_active_streams 1`)
+	if n := m.ActiveStreams(); n != 1 {
+		t.Fatalf("ActiveStreams %d, the gauge says 1", n)
+	}
 }
 
 func TestStoreLatencyIsSplitByResult(t *testing.T) {
@@ -121,6 +124,9 @@ func TestNilMetricsRecordsNothingAndDoesNotPanic(t *testing.T) {
 	m.StreamStarted()
 	m.StreamEnded()
 	m.StoreLatency("op", time.Second, nil)
+	if n := m.ActiveStreams(); n != 0 {
+		t.Fatalf("nil ActiveStreams %d", n)
+	}
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if rec.Code != 404 {

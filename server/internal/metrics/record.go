@@ -50,6 +50,7 @@ func (m *Metrics) Tokens(provider, model string, prompt, completion int64, estim
 // StreamStarted and StreamEnded bracket one streamed response.
 func (m *Metrics) StreamStarted() {
 	if m != nil {
+		m.streams.Add(1)
 		m.activeStreams.Inc()
 	}
 }
@@ -57,8 +58,18 @@ func (m *Metrics) StreamStarted() {
 // StreamEnded must be called once for every StreamStarted.
 func (m *Metrics) StreamEnded() {
 	if m != nil {
+		m.streams.Add(-1)
 		m.activeStreams.Dec()
 	}
+}
+
+// ActiveStreams is the relayapi_active_streams gauge now: this relay's
+// streamed responses in flight (0 with metrics off).
+func (m *Metrics) ActiveStreams() int64 {
+	if m == nil {
+		return 0
+	}
+	return m.streams.Load()
 }
 
 // StoreLatency records one usage store operation.

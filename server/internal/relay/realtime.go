@@ -13,6 +13,7 @@ import (
 
 	"github.com/relayapi/relayapi/sdk/go/token"
 	"github.com/relayapi/relayapi/server/internal/apierror"
+	"github.com/relayapi/relayapi/server/internal/credentials"
 	"github.com/relayapi/relayapi/server/internal/endpoint"
 	"github.com/relayapi/relayapi/server/internal/intake"
 	"github.com/relayapi/relayapi/server/internal/policy"
@@ -345,8 +346,10 @@ func (h *Handler) dialRealtime(ctx context.Context, r *http.Request, c *call, mo
 		hdr.Set(name, value)
 	}
 	p.SetAuth(hdr, c.claims.APIKey)
+	var key credentials.Key
 	if c.pool != nil {
-		if key, ok := c.pool.Next(time.Now()); ok {
+		var ok bool
+		if key, ok = c.pool.Next(time.Now()); ok {
 			p.SetAuth(hdr, key.Value())
 			c.upstreamKey = key.Value()
 		}
@@ -358,7 +361,13 @@ func (h *Handler) dialRealtime(ctx context.Context, r *http.Request, c *call, mo
 	})
 	if err == nil {
 		c.connected.Store(true)
+		return conn, resp, nil
 	}
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	reportKey(ctx, c.pool, key, status, err)
 	return conn, resp, err
 }
 

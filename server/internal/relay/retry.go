@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"strconv"
 	"time"
 
 	"github.com/relayapi/relayapi/server/internal/credentials"
@@ -36,6 +37,7 @@ func (h *Handler) roundTrip(c *call, req *http.Request) (*http.Response, error) 
 		if resp != nil {
 			status = resp.StatusCode
 		}
+		reportKey(req.Context(), c.pool, key, status, err)
 		benched := t.benchKey(c, key, resp)
 		// A relay-held key refused with 401 is worth another try with the
 		// next key, though a 401 is not retryable in general.
@@ -107,6 +109,24 @@ func (t *retrier) benchKey(c *call, key credentials.Key, resp *http.Response) bo
 		return true
 	}
 	return false
+}
+
+// reportKey records on the pool a failure the relay-held key may be
+// behind, for the operator (GET /admin/providers): a refusal of the key
+// (401, 403, 429), a provider error (5xx) or a transport failure. A
+// request the client gave up on, or one the provider refused for what it
+// asked (another 4xx), says nothing about the key.
+func reportKey(ctx context.Context, pool *credentials.Pool, key credentials.Key, status int, err error) {
+	if pool == nil || ctx.Err() != nil {
+		return
+	}
+	switch {
+	case err != nil && status == 0:
+		pool.Failed(key, time.Now(), errorKind(0, err))
+	case status == http.StatusUnauthorized, status == http.StatusForbidden,
+		status == http.StatusTooManyRequests, status >= 500:
+		pool.Failed(key, time.Now(), strconv.Itoa(status)+" "+http.StatusText(status))
+	}
 }
 
 func errorKind(status int, err error) string {

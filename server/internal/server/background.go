@@ -34,7 +34,8 @@ func (r *Relay) prune(ctx context.Context) {
 }
 
 // serveMetrics serves /metrics on its own address when metrics.listen is
-// set, so it can stay off the public interface.
+// set, so it can stay off the public interface — and with it the operator's
+// dashboard and admin API, when an admin key is set.
 func (r *Relay) serveMetrics(ctx context.Context) error {
 	if r.metrics == nil || r.cfg.Metrics.Listen == "" {
 		return nil
@@ -45,6 +46,10 @@ func (r *Relay) serveMetrics(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", r.metrics.Handler())
+	if r.ops != nil {
+		mux.Handle("/admin", r.ops)
+		mux.Handle("/admin/", r.ops)
+	}
 	if r.cfg.Metrics.Pprof {
 		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)

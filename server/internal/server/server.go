@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/relayapi/relayapi/server/internal/clientip"
 	"github.com/relayapi/relayapi/server/internal/config"
 	"github.com/relayapi/relayapi/server/internal/credentials"
+	"github.com/relayapi/relayapi/server/internal/dashboard"
 	"github.com/relayapi/relayapi/server/internal/httpapi"
 	"github.com/relayapi/relayapi/server/internal/metrics"
 	"github.com/relayapi/relayapi/server/internal/modelinfo"
@@ -38,6 +40,7 @@ type Relay struct {
 	reqlog  *requestlog.Writer
 	metrics *metrics.Metrics
 	handler http.Handler
+	ops     http.Handler // the dashboard and admin API on the metrics listener; nil: none
 	relay   *relay.Handler
 	tls     *tlsSource // nil: plain HTTP
 	// Ready, if set, receives the bound address once listening.
@@ -136,13 +139,18 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		st.Close()
 		return nil, err
 	}
+	adminAPI := admin.New(cfg.Admin.Key, st, log,
+		admin.WithProviders(providerList(providers, pools)), admin.WithActiveStreams(m.ActiveStreams))
+	limiter := ratelimit.New(cfg.Limits.GlobalRPS, cfg.Limits.GlobalBurst, cfg.Limits.PerIPRPS, cfg.Limits.PerIPBurst)
+	mainDash, ops := operatorSurface(cfg, m, adminAPI, limiter, ips.Of, log)
 	root := httpapi.New(httpapi.Options{
-		BasePath: cfg.BasePath, Relay: h, Store: st, Admin: admin.New(cfg.Admin.Key, st, log),
+		BasePath: cfg.BasePath, Relay: h, Store: st, Admin: adminAPI,
 		ClientIP: ips.Of, Logger: log, Started: time.Now(),
-		Limiter:    ratelimit.New(cfg.Limits.GlobalRPS, cfg.Limits.GlobalBurst, cfg.Limits.PerIPRPS, cfg.Limits.PerIPBurst),
+		Limiter:    limiter,
 		Metrics:    m,
 		RequestLog: writer, MetricsOnMain: cfg.Metrics.Enabled && cfg.Metrics.Listen == "",
 		WriteIdle: cfg.Timeouts.WriteIdle.D(),
+		Dashboard: mainDash,
 	})
 	tlsSrc, err := newTLSSource(cfg, log, st)
 	if err != nil {
@@ -150,7 +158,27 @@ func New(cfg config.Config, keys *token.Keyring, log *slog.Logger) (*Relay, erro
 		return nil, err
 	}
 	log.Info("relay configured", "providers", providers.Names(), "keys", keys.Len(), "store", cfg.Store.Driver)
-	return &Relay{cfg: cfg, log: log, store: st, reqlog: writer, metrics: m, handler: root, relay: h, tls: tlsSrc}, nil
+	return &Relay{cfg: cfg, log: log, store: st, reqlog: writer, metrics: m, handler: root, ops: ops, relay: h, tls: tlsSrc}, nil
+}
+
+// operatorSurface places the dashboard: on the main listener, or — when
+// metrics.listen gives the operator a listener of its own — there, with the
+// admin API (which stays on the main listener as well). ops is that
+// listener's handler for /admin and /admin/... (nil: nothing to add). With
+// admin.key empty there is no dashboard anywhere.
+func operatorSurface(cfg config.Config, m *metrics.Metrics, adminAPI *admin.Handler, limiter *ratelimit.Limiter,
+	clientIP func(*http.Request) netip.Addr, log *slog.Logger) (onMain, ops http.Handler) {
+	if cfg.Admin.Key == "" {
+		return nil, nil
+	}
+	dash := dashboard.New()
+	if m == nil || cfg.Metrics.Listen == "" {
+		return dash, nil
+	}
+	return nil, httpapi.New(httpapi.Options{
+		AdminOnly: true, Admin: adminAPI, Dashboard: dash,
+		Limiter: limiter, ClientIP: clientIP, Logger: log, Started: time.Now(),
+	})
 }
 
 // newTransport builds the client to the providers: the relay's own
