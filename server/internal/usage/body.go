@@ -42,8 +42,8 @@ type BodyMeter struct {
 	lit    string // the rest of the literal being read
 	depth  int    // open containers
 	object bool   // the innermost one is an object
-	// Bit d is set when the container at depth d+1 is an object.
-	objects [(maxNesting + 63) / 64]uint64
+	// Whether the container at depth d+1 is an object.
+	objects nesting
 
 	// A candidate key being read, quotes included.
 	keying bool
@@ -109,7 +109,7 @@ func (m *BodyMeter) keepTail(p []byte) {
 
 // keyStart is called on the opening quote of every key.
 func (m *BodyMeter) keyStart(i int) {
-	root := m.objects[0]&1 != 0
+	root := m.objects.get(0)
 	if m.depth == 1 && root || m.depth == 2 && !root && m.format == Gemini {
 		m.keying, m.keySeg, m.keyLen = true, i, 0
 	}

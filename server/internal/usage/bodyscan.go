@@ -170,22 +170,53 @@ func (m *BodyMeter) open(object bool, i int) int {
 	d := m.depth
 	m.depth++
 	m.object = object
-	word, bit := d/64, uint(d%64)
+	m.objects.set(d, object)
 	if object {
-		m.objects[word] |= 1 << bit
 		m.state = sKeyOrEnd
 	} else {
-		m.objects[word] &^= 1 << bit
 		m.state = sValueOrEnd
 	}
 	return i + 1
+}
+
+// nesting is a bit per open container, set for an object. Answers nest a
+// few levels: the first 256 live in the meter itself, deeper ones (up to
+// maxNesting) in a slice grown on demand — a whole maxNesting bitmap in
+// every meter was 1.2 KiB allocated per metered answer.
+type nesting struct {
+	near [4]uint64
+	deep []uint64
+}
+
+func (n *nesting) set(d int, object bool) {
+	w, bit := n.word(d), uint64(1)<<uint(d%64)
+	if object {
+		*w |= bit
+	} else {
+		*w &^= bit
+	}
+}
+
+func (n *nesting) get(d int) bool { return *n.word(d)&(1<<uint(d%64)) != 0 }
+
+// word is the word holding depth d's bit, grown into when first needed.
+func (n *nesting) word(d int) *uint64 {
+	i := d / 64
+	if i < len(n.near) {
+		return &n.near[i]
+	}
+	i -= len(n.near)
+	for len(n.deep) <= i {
+		n.deep = append(n.deep, 0)
+	}
+	return &n.deep[i]
 }
 
 // close leaves the container whose closing byte is p[i].
 func (m *BodyMeter) close(p []byte, i int) int {
 	m.depth--
 	if d := m.depth - 1; d >= 0 {
-		m.object = m.objects[d/64]&(1<<uint(d%64)) != 0
+		m.object = m.objects.get(d)
 	}
 	m.valueEnd(p, i+1)
 	return i + 1
