@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
 	"strings"
@@ -79,7 +80,12 @@ func (h *Handler) upstreamRequest(r *http.Request, c *call) *http.Request {
 	}
 	p.SetAuth(out.Header, c.claims.APIKey) // relay-held keys are set per attempt
 	out.Header.Set("Accept-Encoding", upstreamEncoding(r.Header, c.stream || c.filterModels))
-	return out.WithContext(ctx)
+	// Every attempt (retries clone this request) tells the call when it
+	// has a connection: a timeout after that is the provider's slowness.
+	// Set here, in the one copy WithContext makes, not per attempt.
+	return out.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { c.connected.Store(true) },
+	}))
 }
 
 // upstreamEncoding is the Accept-Encoding the provider gets: gzip when the

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"strconv"
 	"time"
 
@@ -28,10 +27,7 @@ func (h *Handler) roundTrip(c *call, req *http.Request) (*http.Response, error) 
 			return nil, err
 		}
 		key := t.setPoolKey(out, c)
-		c.connected.Store(false)
-		out = out.WithContext(httptrace.WithClientTrace(out.Context(), &httptrace.ClientTrace{
-			GotConn: func(httptrace.GotConnInfo) { c.connected.Store(true) },
-		}))
+		c.connected.Store(false) // the request's trace sets it (upstreamRequest)
 		resp, err := t.base.RoundTrip(out)
 		status := 0
 		if resp != nil {
