@@ -7,6 +7,8 @@ import (
 )
 
 var (
+	//go:embed lua/lapse.lua
+	lapseLua string
 	//go:embed lua/admit.lua
 	admitLua string
 	//go:embed lua/subject.lua
@@ -45,11 +47,11 @@ type scripts struct {
 
 func newScripts() scripts {
 	return scripts{
-		admit:     newScript(admitLua),
+		admit:     newScript(lapseLua + admitLua),
 		subject:   newScript(subjectLua),
 		unsubject: newScript(unsubjectLua),
 		settle:    newScript(settleLua),
-		hold:      newScript(holdLua),
+		hold:      newScript(lapseLua + holdLua),
 		renew:     newScript(renewLua),
 		revoke:    newScript(revokeLua),
 		trimLog:   newScript(trimLogLua),

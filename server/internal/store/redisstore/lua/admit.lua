@@ -1,6 +1,6 @@
--- Admit one call of a token in one atomic step: sweep lapsed leases, then
--- store.Decide (internal/store/decide.go) line by line, then record the
--- grant. Keep this file in step with Decide: the contract suite checks it.
+-- Admit one call of a token in one atomic step: sweep lapsed leases
+-- (lapse.lua), then store.Decide (internal/store/decide.go) line by line,
+-- then record the grant. Keep this file in step with Decide: the contract suite checks it.
 --
 -- KEYS: 1 usage hash, 2 lease expiry zset, 3 lease reservation hash,
 --       4 revocation
@@ -25,22 +25,7 @@ local function reply(decision, calls, retry, reset, remaining, res, cap, left, i
     res or 0, cap or 0, left or 0, indexed or 0}
 end
 
--- Leases a crashed or stalled relay stopped renewing end here; their
--- reservations are charged as used, since the provider may have served
--- the call in full and a budget must never be overshot.
-local lapsed = redis.call('ZRANGEBYSCORE', leases, '-inf', now)
-if #lapsed > 0 then
-  local charged = 0
-  for _, id in ipairs(lapsed) do
-    charged = charged + (tonumber(redis.call('HGET', reserved, id)) or 0)
-    redis.call('HDEL', reserved, id)
-  end
-  redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
-  if redis.call('EXISTS', usage) == 1 then
-    redis.call('HINCRBY', usage, 'completion', charged)
-    redis.call('HSET', usage, 'last_error', 'lease_expired')
-  end
-end
+lapse(usage, leases, reserved, now) -- lapse.lua
 
 if redis.call('EXISTS', revoked) == 1 then
   -- A revocation of a token not yet seen has no expiry; now exp is known,

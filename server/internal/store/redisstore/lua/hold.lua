@@ -1,5 +1,5 @@
 -- Charge a call in progress and re-size its lease's reservation in one
--- atomic step: sweep lapsed leases as admit.lua does, then store.Rehold
+-- atomic step: sweep lapsed leases (lapse.lua), then store.Rehold
 -- (internal/store/store.go; keep them in step).
 -- KEYS: 1 usage hash, 2 lease expiry zset, 3 lease reservation hash
 -- ARGV: 1 lease id, 2 now (ms), 3 token_budget, 4 prompt, 5 completion,
@@ -10,20 +10,7 @@ local id, now = ARGV[1], tonumber(ARGV[2])
 local budget, want = tonumber(ARGV[3]), tonumber(ARGV[6])
 local prompt, completion = tonumber(ARGV[4]), tonumber(ARGV[5])
 
--- As in admit.lua: lapsed leases are charged their reservations as used.
-local lapsed = redis.call('ZRANGEBYSCORE', leases, '-inf', now)
-if #lapsed > 0 then
-  local charged = 0
-  for _, l in ipairs(lapsed) do
-    charged = charged + (tonumber(redis.call('HGET', reserved, l)) or 0)
-    redis.call('HDEL', reserved, l)
-  end
-  redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
-  if redis.call('EXISTS', usage) == 1 then
-    redis.call('HINCRBY', usage, 'completion', charged)
-    redis.call('HSET', usage, 'last_error', 'lease_expired')
-  end
-end
+lapse(usage, leases, reserved, now) -- lapse.lua
 
 -- A lapsed lease was charged in full and a settled one is done: charging
 -- now would count the tokens twice.
