@@ -196,7 +196,7 @@ func (m *rtMeter) sessionUpdate(ev realtime.ClientEvent, event []byte) (forward,
 	if !ok {
 		return nil, notObjectEvent(ev.EventID, "session")
 	}
-	id := eventID(top)
+	id := ev.EventID
 	if m.budget > 0 {
 		if param := unmetered(inner, "session"); param != "" {
 			return nil, notMeteredEvent(id, param)
@@ -233,7 +233,7 @@ func (m *rtMeter) responseCreate(ev realtime.ClientEvent, event []byte) (forward
 	if inner == nil {
 		inner = map[string]json.RawMessage{}
 	}
-	id := eventID(top)
+	id := ev.EventID
 	if id == "" {
 		id = "evt_relay_" + token.NewID()
 	}
@@ -612,12 +612,6 @@ func objectField(obj map[string]json.RawMessage, name string) map[string]json.Ra
 		return nil
 	}
 	return v
-}
-
-func eventID(top map[string]json.RawMessage) string {
-	var s string
-	_ = json.Unmarshal(top["event_id"], &s)
-	return s
 }
 
 // sessionContext over-estimates the context a new session starts with:
