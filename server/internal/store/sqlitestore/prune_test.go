@@ -195,6 +195,41 @@ func TestPruneLetsCallsRunBetweenItsSteps(t *testing.T) {
 	}
 }
 
+// Pruning a backlog leaves the writer to the calls: after each step it
+// rests pruneRest times as long as the step took, so sequential calls get
+// several turns per step instead of one (sent back to back, a step rode
+// along with every batch and a loaded relay fell to a tenth of its rate).
+func TestPrunePacesItsStepsSoCallsKeepTheWriter(t *testing.T) {
+	s, _ := openTest(t)
+	f := &pruneFixture{oldLogs: 20 * pruneChunk}
+	f.fill(t, s)
+	minSteps := f.oldLogs / pruneChunk
+	done := make(chan error, 1)
+	go func() { done <- s.Prune(bg, f.before) }()
+	during := 0
+	for {
+		if _, err := s.Admit(bg, admission("busy", func(a *store.Admission) { a.MaxCalls = 1_000_000 })); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A rest is at least pruneRest (4) times a step's commit, and
+			// a call is about one commit: unpaced, calls and steps
+			// alternate (about one call per step).
+			if during < 3*minSteps {
+				t.Fatalf("%d calls ran during a prune of at least %d steps: steps are not paced", during, minSteps)
+			}
+			t.Logf("%d calls ran during the prune of %d log lines", during, f.oldLogs)
+			return
+		default:
+			during++
+		}
+	}
+}
+
 func TestPruneStopsWithItsContextAndTheNextOneFinishes(t *testing.T) {
 	s, _ := openTest(t)
 	f := &pruneFixture{oldLogs: 3 * pruneChunk, oldTokens: 10, newTokens: 10}

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -13,9 +14,19 @@ import (
 const recordColumns = `id, time, request_id, jti, subject, provider, model, path, status,
 	latency_us, ttfb_us, prompt_tokens, completion_tokens, estimated, bytes_in, bytes_out, error_code, usage_source`
 
-// Requests pages the log by id, newest first; the cursor is the last id
-// served. Only the conditions the filter sets go into the statement, so
-// the planner sees a plain query (request_log_time serves a time range).
+// maxPageScan bounds the log lines one page filtered on a column without
+// an index (token, subject, provider, model, status, code) reads: a filter
+// that matches nothing must not read the whole log in one request (2.4 s
+// at 10M lines, with the writer unable to restart its WAL meanwhile:
+// bench/run scale, issue 22). The page then ends short, or empty, with a
+// cursor to read on from, as on Redis. request_log keeps no index on those
+// columns on purpose (see schema.go): each costs a page write per call.
+const maxPageScan = 50_000
+
+// Requests pages the log by id, newest first; the cursor is the id the
+// next page reads below. Only the conditions the filter sets go into the
+// statement, so the planner sees a plain query (request_log_time serves a
+// time range); a filter on other columns reads at most maxPageScan ids.
 func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
 	limit := store.PageSize(f.Limit)
 	before := int64(1<<63 - 1)
@@ -29,7 +40,15 @@ func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Rec
 		}
 	}
 	where, args := recordWhere(f)
-	where, args = append(where, "id < ?"), append(args, before, limit+1)
+	where, args = append(where, "id < ?"), append(args, before)
+	floor, err := s.scanFloor(ctx, f, before)
+	if err != nil {
+		return nil, "", err
+	}
+	if floor > 0 {
+		where, args = append(where, "id >= ?"), append(args, floor)
+	}
+	args = append(args, limit+1)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+recordColumns+` FROM request_log
 WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
@@ -48,12 +67,50 @@ WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args...)
 	if err := rows.Err(); err != nil {
 		return nil, "", unavailable(err)
 	}
-	next := ""
-	if len(page) > limit {
-		page = page[:limit]
-		next = store.EncodeCursor(strconv.FormatInt(ids[limit-1], 10))
+	switch {
+	case len(page) > limit:
+		return page[:limit], store.EncodeCursor(strconv.FormatInt(ids[limit-1], 10)), nil
+	case floor > 0:
+		// Short of a page within the bound: read on below it, if any line is
+		// there.
+		more, err := s.anyBelow(ctx, floor)
+		if err != nil || !more {
+			return page, "", err
+		}
+		return page, store.EncodeCursor(strconv.FormatInt(floor, 10)), nil
 	}
-	return page, next, nil
+	return page, "", nil
+}
+
+// scanFloor is the lowest id a page of f below before may read: 0 (no
+// bound) unless f filters on a column without an index.
+func (s *Store) scanFloor(ctx context.Context, f store.RecordFilter, before int64) (int64, error) {
+	selective := f.TokenID != "" || f.Subject != "" || f.Provider != "" || f.Model != "" ||
+		f.Code != "" || f.StatusMin != 0 || f.StatusMax != 0
+	if !selective {
+		return 0, nil
+	}
+	if before == 1<<63-1 {
+		var top sql.NullInt64
+		if err := s.read.QueryRowContext(ctx, `SELECT max(id) FROM request_log`).Scan(&top); err != nil {
+			return 0, unavailable(err)
+		}
+		before = top.Int64 + 1
+	}
+	return max(before-maxPageScan, 1), nil
+}
+
+// anyBelow reports whether the log has a line with an id below id.
+func (s *Store) anyBelow(ctx context.Context, id int64) (bool, error) {
+	var one int
+	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM request_log WHERE id < ? LIMIT 1`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, unavailable(err)
+	}
+	return true, nil
 }
 
 // recordWhere is the filter's conditions (but the page) and their
