@@ -5,7 +5,9 @@
 
 One PNG, two panels: latency percentiles per system (p50 and p99 at the
 fixed rate, p50 and p99 at saturation) as grouped bars on a log scale, and
-memory per open stream (KiB) per system with the 30 KiB target line.
+memory per open stream (KiB) per system with the 30 KiB target line
+(other gateways, `bench/run --peers`, in grey; one that did not sustain
+the fixed rate, or held fewer streams, says so under its name).
 
 A soak results file (`bench/run soak`, "kind": "soak") gets a grid
 instead: one column per store, rows req/s, write-ahead log (SQLite -wal,
@@ -32,6 +34,18 @@ def median(doc, scenario, system, key):
     except (KeyError, TypeError):
         return None
     return v if isinstance(v, (int, float)) else None
+
+
+def latency_ticks(doc, systems, rate):
+    """x labels of the latency panel: a system that did not sustain the fixed
+    rate (a peer, bench/run --peers) says what it achieved, since its
+    latencies are then the queue that built up."""
+    out = []
+    for s in systems:
+        runs = ((doc["scenarios"].get("latency") or {}).get(s) or {}).get("runs") or []
+        short = sorted(r["achieved_rps"] for r in runs if r.get("rate_not_sustained"))
+        out.append(f"{s}\n({short[len(short) // 2]:,.0f} of {rate:,} req/s)" if short else s)
+    return out
 
 
 def label_bars(ax, bars, values, fmt):
@@ -157,13 +171,16 @@ def main(argv):
     ax1.set_title(f"Latency: fixed {rate:,} req/s (open loop) and saturation "
                   f"(wrk -c{method.get('saturation_conns', 64)})")
     ax1.set_xticks(list(xs))
-    ax1.set_xticklabels(systems, rotation=20, ha="right")
+    ax1.set_xticklabels(latency_ticks(doc, systems, rate), rotation=20, ha="right")
     ax1.legend(fontsize=8, loc="upper left")
     ax1.grid(axis="y", which="both", alpha=0.3)
     ax1.margins(y=0.15)
 
     kib = [median(doc, "memory", s, "kib_per_stream") for s in systems]
-    colors = ["#31a354" if v is not None and v <= TARGET_KIB else "#de2d26" for v in kib]
+    # The 30 KiB target is the relay's: other gateways (bench/run --peers) in grey.
+    peers = set(doc.get("peers") or {})
+    colors = ["#969696" if s in peers else "#31a354" if v is not None and v <= TARGET_KIB else "#de2d26"
+              for s, v in zip(systems, kib)]
     bars = ax2.bar(list(xs), [v if v is not None else 0 for v in kib], 0.6, color=colors)
     label_bars(ax2, bars, kib, lambda v: f"{v:.1f}")
     ax2.axhline(TARGET_KIB, color="black", linestyle="--", linewidth=1)
@@ -173,7 +190,10 @@ def main(argv):
     ax2.set_title(f"Memory per open stream ({method.get('memory_n', '?'):,} slow streams)"
                   if isinstance(method.get("memory_n"), int) else "Memory per open stream")
     ax2.set_xticks(list(xs))
-    ax2.set_xticklabels(systems, rotation=20, ha="right")
+    # A peer measured with fewer streams than asked (bench/peers.py MEMORY_STREAMS) says how many.
+    n_open = [median(doc, "memory", s, "n_open") for s in systems]
+    ax2.set_xticklabels([f"{s}\n({n:,.0f} streams)" if n and n < (method.get("memory_n") or 0) else s
+                         for s, n in zip(systems, n_open)], rotation=20, ha="right")
     ax2.grid(axis="y", alpha=0.3)
     ax2.margins(y=0.15)
 
