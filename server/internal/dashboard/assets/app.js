@@ -481,7 +481,8 @@ function pager(container, gen, pathFor, renderRows, { testid } = {}) {
       if (gen !== generation) return;
       next = page.next_cursor ?? null;
       const rows = page.data ?? [];
-      // A store that scans (Redis) may end a filtered page early, even empty.
+      // A filtered page reads a bounded slice of the log (SQLite, Redis): it may
+      // end early, even empty.
       body.replaceChildren(
         !rows.length && next
           ? h('p', { class: 'muted' }, 'Nothing matched in this part of the log: the next page reads on.')
