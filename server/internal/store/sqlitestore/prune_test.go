@@ -169,10 +169,23 @@ func TestPruneLetsCallsRunBetweenItsSteps(t *testing.T) {
 	s, _ := openTest(t)
 	f := &pruneFixture{oldLogs: 30 * pruneChunk}
 	f.fill(t, s)
+	during := callsDuringPrune(t, s, f.before)
+	if during < 5 {
+		t.Fatalf("%d calls ran while the prune did", during)
+	}
+	if c := counts(t, s); c[0] != 0 {
+		t.Fatalf("%d log lines left", c[0])
+	}
+	t.Logf("%d calls ran during the prune of %d log lines", during, f.oldLogs)
+}
+
+// callsDuringPrune prunes before, admitting calls one after another
+// meanwhile, and returns how many ran while the prune did.
+func callsDuringPrune(t *testing.T, s *Store, before time.Time) int {
+	t.Helper()
 	done := make(chan error, 1)
-	go func() { done <- s.Prune(bg, f.before) }()
-	during := 0
-	for i := 0; ; i++ {
+	go func() { done <- s.Prune(bg, before) }()
+	for during := 0; ; during++ {
 		if _, err := s.Admit(bg, admission("busy", func(a *store.Admission) { a.MaxCalls = 1_000_000 })); err != nil {
 			t.Fatal(err)
 		}
@@ -181,16 +194,8 @@ func TestPruneLetsCallsRunBetweenItsSteps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if during < 5 {
-				t.Fatalf("%d calls ran while the prune did", during)
-			}
-			if c := counts(t, s); c[0] != 0 {
-				t.Fatalf("%d log lines left", c[0])
-			}
-			t.Logf("%d calls ran during the prune of %d log lines", during, f.oldLogs)
-			return
+			return during
 		default:
-			during++
 		}
 	}
 }
@@ -204,30 +209,14 @@ func TestPrunePacesItsStepsSoCallsKeepTheWriter(t *testing.T) {
 	f := &pruneFixture{oldLogs: 20 * pruneChunk}
 	f.fill(t, s)
 	minSteps := f.oldLogs / pruneChunk
-	done := make(chan error, 1)
-	go func() { done <- s.Prune(bg, f.before) }()
-	during := 0
-	for {
-		if _, err := s.Admit(bg, admission("busy", func(a *store.Admission) { a.MaxCalls = 1_000_000 })); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatal(err)
-			}
-			// A rest is at least pruneRest (4) times a step's commit, and
-			// a call is about one commit: unpaced, calls and steps
-			// alternate (about one call per step).
-			if during < 3*minSteps {
-				t.Fatalf("%d calls ran during a prune of at least %d steps: steps are not paced", during, minSteps)
-			}
-			t.Logf("%d calls ran during the prune of %d log lines", during, f.oldLogs)
-			return
-		default:
-			during++
-		}
+	during := callsDuringPrune(t, s, f.before)
+	// A rest is at least pruneRest (4) times a step's commit, and a call is
+	// about one commit: unpaced, calls and steps alternate (about one call
+	// per step).
+	if during < 3*minSteps {
+		t.Fatalf("%d calls ran during a prune of at least %d steps: steps are not paced", during, minSteps)
 	}
+	t.Logf("%d calls ran during the prune of %d log lines", during, f.oldLogs)
 }
 
 func TestPruneStopsWithItsContextAndTheNextOneFinishes(t *testing.T) {

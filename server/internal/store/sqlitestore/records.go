@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -23,13 +24,16 @@ const recordColumns = `id, time, request_id, jti, subject, provider, model, path
 // columns on purpose (see schema.go): each costs a page write per call.
 const maxPageScan = 50_000
 
+// noCursor is the id a first page reads below.
+const noCursor = math.MaxInt64
+
 // Requests pages the log by id, newest first; the cursor is the id the
 // next page reads below. Only the conditions the filter sets go into the
 // statement, so the planner sees a plain query (request_log_time serves a
 // time range); a filter on other columns reads at most maxPageScan ids.
 func (s *Store) Requests(ctx context.Context, f store.RecordFilter) ([]store.Record, string, error) {
 	limit := store.PageSize(f.Limit)
-	before := int64(1<<63 - 1)
+	before := int64(noCursor)
 	if f.Cursor != "" {
 		c, err := store.DecodeCursor(f.Cursor)
 		if err != nil {
@@ -90,7 +94,7 @@ func (s *Store) scanFloor(ctx context.Context, f store.RecordFilter, before int6
 	if !selective {
 		return 0, nil
 	}
-	if before == 1<<63-1 {
+	if before == noCursor {
 		var top sql.NullInt64
 		if err := s.read.QueryRowContext(ctx, `SELECT max(id) FROM request_log`).Scan(&top); err != nil {
 			return 0, unavailable(err)
